@@ -1,0 +1,196 @@
+package hookstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookstream-go/hookstream/store"
+)
+
+// Connection routes a source's events to a destination, with its activity
+// counters and the names of both ends.
+type Connection struct {
+	store.Connection
+	// EventCount is how many events the connection has routed.
+	EventCount int64
+	// LastEventAt is when it last routed one (zero if never).
+	LastEventAt time.Time
+	// SourceName and DestinationName name the two ends.
+	SourceName, DestinationName string
+}
+
+// ConnectionParams creates or updates a connection. SourceID,
+// DestinationID and Name are required on create; SourceID and DestinationID
+// cannot change on update. Nil fields keep their value (or default).
+type ConnectionParams struct {
+	SourceID      string  `json:"source_id"`
+	DestinationID string  `json:"destination_id"`
+	Name          *string `json:"name"`
+	Description   *string `json:"description"`
+	// FilterRules replaces the rules (an empty list removes them). All
+	// rules must match (AND).
+	FilterRules FilterRules `json:"filter_rules"`
+	// Enabled defaults to true.
+	Enabled *bool `json:"enabled"`
+	// Status is active (default), paused (deliveries are held until it is
+	// active again) or disabled (skipped).
+	Status *string `json:"status"`
+	// TransformEnabled defaults to false; true needs TransformExpression.
+	TransformEnabled    *bool   `json:"transform_enabled"`
+	TransformExpression *string `json:"transform_expression"`
+}
+
+// errEndsNotFound is the spec's answer for a connection whose source or
+// destination is unknown in the tenant.
+var errEndsNotFound = withMessage(ErrNotFound, "Source or destination not found")
+
+// CreateConnection connects a source to a destination. An unknown source or
+// destination (or one of another tenant) fails with ErrNotFound; invalid
+// filter rules or a transform that does not compile with a
+// *ValidationError.
+func (r *Router) CreateConnection(ctx context.Context, p ConnectionParams) (*Connection, error) {
+	if err := required("source_id", p.SourceID); err != nil {
+		return nil, err
+	}
+	if err := required("destination_id", p.DestinationID); err != nil {
+		return nil, err
+	}
+	conn := &store.Connection{SourceID: p.SourceID, DestinationID: p.DestinationID, Enabled: true, Status: StatusActive}
+	if err := r.applyConnection(&p, conn); err != nil {
+		return nil, err
+	}
+	if err := r.createResource(ctx, conn, prefixConnection); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errEndsNotFound
+		}
+		return nil, fmt.Errorf("create connection: %w", err)
+	}
+	r.configChanged()
+	return r.describeConnection(ctx, conn)
+}
+
+// GetConnection returns the connection with the given ID, or ErrNotFound.
+func (r *Router) GetConnection(ctx context.Context, id string) (*Connection, error) {
+	conn := new(store.Connection)
+	if err := r.getResource(ctx, conn, id); err != nil {
+		return nil, storeError(err, "Connection")
+	}
+	return r.describeConnection(ctx, conn)
+}
+
+// ListConnectionsParams selects a page of connections, optionally of one
+// source or destination.
+type ListConnectionsParams struct {
+	ListParams
+	SourceID      string
+	DestinationID string
+}
+
+// ListConnections lists connections, newest first.
+func (r *Router) ListConnections(ctx context.Context, p ListConnectionsParams) (Page[*Connection], error) {
+	var match func(store.Resource) bool
+	if p.SourceID != "" || p.DestinationID != "" {
+		match = func(res store.Resource) bool {
+			c := res.(*store.Connection)
+			return (p.SourceID == "" || c.SourceID == p.SourceID) && (p.DestinationID == "" || c.DestinationID == p.DestinationID)
+		}
+	}
+	page, err := listResources[*store.Connection](ctx, r, store.KindConnection, p.ListParams, match)
+	if err != nil {
+		return Page[*Connection]{}, fmt.Errorf("list connections: %w", err)
+	}
+	out := Page[*Connection]{NextCursor: page.NextCursor}
+	for _, conn := range page.Items {
+		c, err := r.describeConnection(ctx, conn)
+		if err != nil {
+			return Page[*Connection]{}, err
+		}
+		out.Items = append(out.Items, c)
+	}
+	return out, nil
+}
+
+// UpdateConnection changes the fields set in p. Resuming a paused
+// connection releases the deliveries it held.
+func (r *Router) UpdateConnection(ctx context.Context, id string, p ConnectionParams) (*Connection, error) {
+	conn := new(store.Connection)
+	wasPaused := false
+	err := r.updateResource(ctx, conn, id, func() error {
+		if p.SourceID != "" && p.SourceID != conn.SourceID {
+			return invalid("source_id", "cannot be changed")
+		}
+		if p.DestinationID != "" && p.DestinationID != conn.DestinationID {
+			return invalid("destination_id", "cannot be changed")
+		}
+		wasPaused = conn.Status == StatusPaused
+		return r.applyConnection(&p, conn)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update connection: %w", storeError(err, "Connection"))
+	}
+	r.configChanged()
+	if wasPaused && conn.Status != StatusPaused {
+		if _, err := r.store.ReleaseHeld(ctx, conn.ID, r.now()); err != nil {
+			return nil, fmt.Errorf("update connection: release held deliveries: %w", err)
+		}
+		r.wakeScheduler()
+	}
+	return r.describeConnection(ctx, conn)
+}
+
+// DeleteConnection deletes a connection. Deliveries it already queued are
+// still made.
+func (r *Router) DeleteConnection(ctx context.Context, id string) error {
+	if err := r.store.Delete(ctx, store.KindConnection, r.tenant(ctx), id); err != nil {
+		return fmt.Errorf("delete connection: %w", storeError(err, "Connection"))
+	}
+	r.configChanged()
+	return nil
+}
+
+// describeConnection adds counters and the names of both ends.
+func (r *Router) describeConnection(ctx context.Context, conn *store.Connection) (*Connection, error) {
+	c, err := r.store.Counters(ctx, []string{conn.ID})
+	if err != nil {
+		return nil, err
+	}
+	out := &Connection{Connection: *conn, EventCount: c[0].Count, LastEventAt: c[0].Last}
+	src := &store.Source{Meta: store.Meta{ID: conn.SourceID, OrgID: conn.OrgID, EnvID: conn.EnvID}}
+	if err := r.store.Get(ctx, src); err == nil {
+		out.SourceName = src.Name
+	}
+	dst := &store.Destination{Meta: store.Meta{ID: conn.DestinationID, OrgID: conn.OrgID, EnvID: conn.EnvID}}
+	if err := r.store.Get(ctx, dst); err == nil {
+		out.DestinationName = dst.Name
+	}
+	return out, nil
+}
+
+// applyConnection writes p into conn and validates the result.
+func (r *Router) applyConnection(p *ConnectionParams, conn *store.Connection) error {
+	set(&conn.Name, p.Name)
+	set(&conn.Description, p.Description)
+	set(&conn.Enabled, p.Enabled)
+	set(&conn.Status, p.Status)
+	set(&conn.TransformEnabled, p.TransformEnabled)
+	set(&conn.TransformExpression, p.TransformExpression)
+	if p.FilterRules != nil {
+		raw, err := p.FilterRules.encode()
+		if err != nil {
+			return err
+		}
+		conn.FilterRules = raw
+	}
+	if err := required("name", conn.Name); err != nil {
+		return err
+	}
+	if err := oneOf("status", conn.Status, StatusActive, StatusPaused, StatusDisabled); err != nil {
+		return err
+	}
+	if conn.TransformEnabled && conn.TransformExpression == "" {
+		return invalid("transform_expression", "is required when transform_enabled is true")
+	}
+	return r.checkTransform(conn.TransformExpression)
+}

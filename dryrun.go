@@ -1,0 +1,182 @@
+package hookstream
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/hookstream-go/hookstream/store"
+)
+
+// TestParams is a sample event for a dry run: nothing is stored or
+// delivered.
+type TestParams struct {
+	// Payload is the event body. A JSON string is sent as its text when
+	// ContentType is not JSON (to test form bodies, say).
+	Payload json.RawMessage `json:"payload"`
+	// Headers are the request headers.
+	Headers map[string]string `json:"headers"`
+	// Method defaults to POST.
+	Method string `json:"method"`
+	// ContentType defaults to application/json.
+	ContentType string `json:"content_type"`
+	// SourceIP is the client address.
+	SourceIP string `json:"source_ip"`
+	// Topic is the topic slug, for subscription dry runs.
+	Topic string `json:"-"`
+}
+
+// RouteTest is the verdict of a dry run of one connection or subscription.
+type RouteTest struct {
+	// Matched says every rule matched.
+	Matched bool `json:"matched"`
+	// Rules explains each rule.
+	Rules []RuleResult `json:"rules"`
+	// Transformed is the body the destination would receive when a
+	// transform is set and the event matched (nil otherwise: the original
+	// body is sent).
+	Transformed json.RawMessage `json:"transformed"`
+	// TransformError is why the transform failed, if it did.
+	TransformError *string `json:"transform_error"`
+}
+
+// RuleResult explains one rule of a dry run.
+type RuleResult struct {
+	Index   int    `json:"index"`
+	Field   string `json:"field"`
+	Op      string `json:"op"`
+	Matched bool   `json:"matched"`
+	// Observed is the value found at Field (nil when it is missing).
+	Observed json.RawMessage `json:"observed"`
+}
+
+// SourceTest is the verdict of a dry run of every connection of a source.
+type SourceTest struct {
+	Routes []SourceRouteTest `json:"routes"`
+}
+
+// SourceRouteTest is one connection's verdict in a source dry run.
+type SourceRouteTest struct {
+	ConnectionID   string          `json:"connection_id"`
+	DestinationID  string          `json:"destination_id"`
+	Matched        bool            `json:"matched"`
+	Transformed    json.RawMessage `json:"transformed"`
+	TransformError *string         `json:"transform_error"`
+}
+
+// TestConnection runs a sample event through a connection's filter rules
+// and transform, and reports which rules matched (with the values they
+// saw) and the body its destination would receive. Nothing is stored or
+// delivered.
+func (r *Router) TestConnection(ctx context.Context, connectionID string, p TestParams) (*RouteTest, error) {
+	conn := new(store.Connection)
+	if err := r.getResource(ctx, conn, connectionID); err != nil {
+		return nil, storeError(err, "Connection")
+	}
+	route, err := r.compileConnection(conn)
+	if err != nil {
+		return nil, err
+	}
+	return r.testRoute(ctx, route, p.event()), nil
+}
+
+// TestSource dry-runs a sample event through every connection of a
+// source. Nothing is stored or delivered.
+func (r *Router) TestSource(ctx context.Context, sourceID string, p TestParams) (*SourceTest, error) {
+	if _, err := r.GetSource(ctx, sourceID); err != nil {
+		return nil, err
+	}
+	sr, err := r.routes().forSource(ctx, sourceID)
+	if err != nil {
+		return nil, storeError(err, "Source")
+	}
+	ev := p.event()
+	out := &SourceTest{Routes: []SourceRouteTest{}}
+	for _, route := range sr.routes {
+		t := r.testRoute(ctx, route, ev)
+		out.Routes = append(out.Routes, SourceRouteTest{
+			ConnectionID: route.connectionID, DestinationID: route.destinationID,
+			Matched: t.Matched && route.active, Transformed: t.Transformed, TransformError: t.TransformError,
+		})
+	}
+	return out, nil
+}
+
+// testRoute explains a route's verdict on an event.
+func (r *Router) testRoute(ctx context.Context, route *compiledRoute, ev testEvent) *RouteTest {
+	in := newMatchInput(ev.body, ev.contentType, ev.method, ev.sourceIP, ev.topic, ev.headers)
+	out := &RouteTest{Matched: true, Rules: []RuleResult{}}
+	for _, res := range route.filter.Explain(in) {
+		out.Rules = append(out.Rules, RuleResult{
+			Index: res.Index, Field: res.Field, Op: string(res.Op), Matched: res.Matched, Observed: res.Observed,
+		})
+		out.Matched = out.Matched && res.Matched
+	}
+	if out.Matched && route.transform != nil {
+		body, err := route.transform.Eval(ctx, ev.body)
+		if err != nil {
+			msg := err.Error()
+			out.TransformError = &msg
+		} else {
+			out.Transformed = body
+		}
+	}
+	return out
+}
+
+// testEvent is a dry run's event as ingest would see it.
+type testEvent struct {
+	body                                 []byte
+	contentType, method, sourceIP, topic string
+	headers                              http.Header
+}
+
+func (p *TestParams) event() testEvent {
+	ev := testEvent{
+		body: p.Payload, contentType: p.ContentType, method: p.Method,
+		sourceIP: p.SourceIP, topic: p.Topic, headers: http.Header{},
+	}
+	if ev.method == "" {
+		ev.method = http.MethodPost
+	}
+	if ev.contentType == "" {
+		ev.contentType = "application/json"
+	}
+	for k, v := range p.Headers {
+		ev.headers.Set(k, v)
+	}
+	if ev.headers.Get("Content-Type") == "" {
+		ev.headers.Set("Content-Type", ev.contentType)
+	}
+	var text string
+	if mediaType(ev.contentType) != "application/json" && json.Unmarshal(p.Payload, &text) == nil {
+		ev.body = []byte(text)
+	}
+	return ev
+}
+
+func (r *Router) apiTestConnection(w http.ResponseWriter, req *http.Request) error {
+	var p TestParams
+	if err := r.decodeBody(w, req, &p); err != nil {
+		return err
+	}
+	res, err := r.TestConnection(req.Context(), req.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (r *Router) apiTestSource(w http.ResponseWriter, req *http.Request) error {
+	var p TestParams
+	if err := r.decodeBody(w, req, &p); err != nil {
+		return err
+	}
+	res, err := r.TestSource(req.Context(), req.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}

@@ -1,0 +1,330 @@
+package hookstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Handler returns an http.Handler serving hookstream's /v1 REST API. Mount
+// it on your mux with mux.Handle("/v1/", r.Handler()), or under a prefix
+// with http.StripPrefix (set Config.BaseURL so generated URLs carry the
+// prefix). Ingest and health need no API key; every other endpoint
+// authenticates with Config.Authenticator.
+func (r *Router) Handler() http.Handler {
+	r.handlerOnce.Do(func() { r.handler = r.newMux() })
+	return r.handler
+}
+
+// endpoint is one routed operation of the REST API.
+type endpoint struct {
+	method, path string
+	// public endpoints need no authentication.
+	public bool
+	handle func(w http.ResponseWriter, req *http.Request) error
+}
+
+// newMux routes every endpoint, and answers a wrong method with 405 (and
+// an Allow header) and an unknown path with 404, both as JSON errors.
+func (r *Router) newMux() http.Handler {
+	mux := http.NewServeMux()
+	for _, e := range r.endpoints() {
+		pattern := e.path // any method: the endpoint checks it
+		if e.method != "" {
+			pattern = e.method + " " + e.path
+		}
+		mux.Handle(pattern, r.wrap(e))
+	}
+	notFound := r.wrap(endpoint{public: true, handle: func(w http.ResponseWriter, req *http.Request) error {
+		if allow := allowedMethods(mux, req); allow != "" {
+			w.Header().Set("Allow", allow)
+			return withMessage(errMethodNotAllowed, "Method not allowed")
+		}
+		return withMessage(ErrNotFound, "Not found")
+	}})
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if _, pattern := mux.Handler(req); pattern == "" {
+			notFound.ServeHTTP(w, req)
+			return
+		}
+		mux.ServeHTTP(w, req)
+	})
+}
+
+// allowedMethods lists the methods the mux routes for req's path.
+func allowedMethods(mux *http.ServeMux, req *http.Request) string {
+	var allow []string
+	for _, m := range []string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodPatch, http.MethodPost, http.MethodPut} {
+		probe := req.Clone(req.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
+}
+
+var errMethodNotAllowed = errors.New("method not allowed")
+
+// wrap gives an endpoint its request ID, panic recovery, authentication and
+// error rendering.
+func (r *Router) wrap(e endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		reqID := newID(prefixRequest)
+		w.Header().Set("X-Request-Id", reqID)
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				r.log.Error("hookstream: panic in handler", "request_id", reqID, "path", req.URL.Path, "panic", fmt.Sprint(p))
+				r.writeError(w, reqID, errors.New("panic"))
+			}
+		}()
+		if !e.public {
+			t, err := r.cfg.Authenticator.Authenticate(r, req)
+			if err != nil {
+				r.writeError(w, reqID, err)
+				return
+			}
+			req = req.WithContext(WithTenant(req.Context(), t))
+		}
+		if err := e.handle(w, req); err != nil {
+			r.writeError(w, reqID, err)
+		}
+	})
+}
+
+// errorBody is the JSON error envelope of spec §1.
+type errorBody struct {
+	Error     string `json:"error"`
+	Status    int    `json:"status"`
+	RequestID string `json:"request_id"`
+	// ValidationErrors lists JSON Schema violations (422 at ingest).
+	ValidationErrors []string `json:"validation_errors,omitempty"`
+}
+
+// writeError renders err with its status; errors of unknown kinds become a
+// generic 500 whose detail goes only to the log.
+func (r *Router) writeError(w http.ResponseWriter, reqID string, err error) {
+	status, msg := errorStatus(err)
+	body := errorBody{Error: msg, Status: status, RequestID: reqID}
+	if status == http.StatusInternalServerError {
+		r.log.Error("hookstream: internal error", "request_id", reqID, "error", err)
+	}
+	var se *SchemaError
+	if errors.As(err, &se) {
+		body.ValidationErrors = se.Errors
+	}
+	writeJSON(w, status, body)
+}
+
+// errorStatus is the one mapping from errors to HTTP statuses and the
+// messages API clients see.
+func errorStatus(err error) (int, string) {
+	var (
+		ve *ValidationError
+		me *messageError
+		se *SchemaError
+		mb *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &ve):
+		return http.StatusBadRequest, ve.Error()
+	case errors.As(err, &se):
+		return http.StatusUnprocessableEntity, se.Error()
+	case errors.As(err, &mb):
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("Body too large: the limit is %d bytes", mb.Limit)
+	case errors.As(err, &me):
+		return kindStatus(me.kind), me.msg
+	}
+	return http.StatusInternalServerError, "Internal server error"
+}
+
+func kindStatus(kind error) int {
+	switch kind {
+	case ErrNotFound:
+		return http.StatusNotFound
+	case ErrConflict:
+		return http.StatusConflict
+	case ErrForbidden:
+		return http.StatusForbidden
+	case ErrUnauthorized:
+		return http.StatusUnauthorized
+	case ErrTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case errMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case errUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case errBadRequest:
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+var (
+	errUnsupportedMedia = errors.New("unsupported media type")
+	errBadRequest       = errors.New("bad request")
+)
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// decodeBody reads a management request's JSON object into dst. Fields
+// named in jsonColumns may also be sent as JSON-encoded strings. org_id and
+// env_id, when present, must name the caller's own tenant.
+func (r *Router) decodeBody(w http.ResponseWriter, req *http.Request, dst any, jsonColumns ...string) error {
+	return r.decode(w, req, dst, true, jsonColumns)
+}
+
+// decode is decodeBody; checkEnv false lets env_id name another environment
+// of the caller's organization (API keys are created for one that way).
+func (r *Router) decode(w http.ResponseWriter, req *http.Request, dst any, checkEnv bool, jsonColumns []string) error {
+	if ct := req.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return withMessage(errUnsupportedMedia, "Content-Type must be application/json")
+		}
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.cfg.MaxRequestBytes))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return err
+		}
+		return withMessage(errBadRequest, "Invalid body: could not read it")
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
+		return withMessage(errBadRequest, "Invalid JSON body: expected a JSON object")
+	}
+	t := r.tenant(req.Context())
+	for name, want := range map[string]string{"org_id": t.OrgID, "env_id": t.EnvID} {
+		if name == "env_id" && !checkEnv {
+			continue
+		}
+		if raw, ok := fields[name]; ok && !isNull(raw) {
+			var got string
+			if json.Unmarshal(raw, &got) != nil {
+				return invalid(name, "must be a string")
+			}
+			if got != "" && got != want {
+				return withMessage(ErrForbidden, fmt.Sprintf("'%s' does not match the API key's %s", name, strings.TrimSuffix(name, "_id")))
+			}
+		}
+	}
+	for _, name := range jsonColumns {
+		raw, ok := fields[name]
+		if !ok || len(raw) == 0 || raw[0] != '"' {
+			continue
+		}
+		var s string
+		if json.Unmarshal(raw, &s) != nil || !json.Valid([]byte(s)) {
+			return invalid(name, "must be JSON")
+		}
+		fields[name] = json.RawMessage(s)
+	}
+	normalized, err := json.Marshal(fields)
+	if err != nil {
+		return withMessage(errBadRequest, "Invalid JSON body")
+	}
+	return decodeStrict(normalized, dst)
+}
+
+// decodeStrict decodes JSON into dst, turning type errors into validation
+// errors that name the field.
+func decodeStrict(data []byte, dst any) error {
+	err := json.Unmarshal(data, dst)
+	var te *json.UnmarshalTypeError
+	var ve *ValidationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ve):
+		return ve
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return invalid(field, "must be %s", jsonTypeName(te.Type.Kind().String()))
+	}
+	return withMessage(errBadRequest, "Invalid JSON body")
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "int", "int64", "int32", "float64":
+		return "a number"
+	case "slice":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// queryInt reads an integer query parameter, def when absent.
+func queryInt(req *http.Request, name string, def int) (int, error) {
+	v := req.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, withMessage(errBadRequest, fmt.Sprintf("Invalid query: '%s' must be a non-negative integer", name))
+	}
+	return n, nil
+}
+
+// listParams reads cursor and limit.
+func listParams(req *http.Request) (ListParams, error) {
+	limit, err := queryInt(req, "limit", DefaultPageLimit)
+	if err != nil {
+		return ListParams{}, err
+	}
+	if limit == 0 {
+		limit = DefaultPageLimit
+	}
+	return ListParams{Cursor: req.URL.Query().Get("cursor"), Limit: min(limit, MaxPageLimit)}, nil
+}
+
+// baseURL is the public base URL for generated URLs.
+func (r *Router) baseURL(req *http.Request) string {
+	if r.cfg.BaseURL != "" {
+		return strings.TrimSuffix(r.cfg.BaseURL, "/")
+	}
+	if req == nil || req.Host == "" {
+		return "http://localhost"
+	}
+	scheme := "http"
+	if req.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + req.Host
+}
+
+// compactJSON returns raw compacted, or raw itself when it is not JSON.
+func compactJSON(raw []byte) []byte {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return raw
+	}
+	return b.Bytes()
+}

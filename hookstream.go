@@ -1,0 +1,281 @@
+// Package hookstream is an embeddable webhook gateway, compatible with the
+// public hookstream.io API.
+//
+// Open a Router on a bbolt file (or New on any store.Store) and it gives the
+// service that embeds it:
+//
+//   - sources that receive webhooks (signature verification, IP allow and
+//     deny lists, deduplication, JSON Schema checks);
+//   - connections that route a source's events to destinations through
+//     filter rules and JSONata transforms;
+//   - topics whose subscriptions fan published events out to destinations;
+//   - durable delivery with retries, a circuit breaker, dead letters and
+//     manual retry;
+//   - Handler, an http.Handler serving hookstream's /v1 REST API.
+//
+// A Router is ready for configuration calls as soon as it is opened; Run
+// starts the delivery scheduler and blocks until its context is cancelled;
+// Close releases the store.
+//
+// Every call is scoped to a tenant (an organization and environment). The
+// Go API uses the tenant attached to the context with WithTenant, or the
+// Config's default tenant; the REST handler attaches the tenant of the
+// request's API key.
+package hookstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookstream-go/hookstream/internal/netguard"
+	"github.com/hookstream-go/hookstream/internal/transform"
+	"github.com/hookstream-go/hookstream/store"
+	"github.com/hookstream-go/hookstream/store/bolt"
+)
+
+// Version is the library's version, sent in the User-Agent of deliveries.
+const Version = "0.1.0"
+
+// Defaults of Config.
+const (
+	// DefaultOrgID is the organization of the default tenant.
+	DefaultOrgID = "org_default"
+	// DefaultEnvID is the environment of the default tenant.
+	DefaultEnvID = "env_default"
+	// DefaultMaxBodyBytes is the largest webhook body a source accepts.
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultMaxRequestBytes is the largest management API request body.
+	DefaultMaxRequestBytes = 1 << 20
+)
+
+// Config tunes a Router. The zero value is valid: every field has a default.
+type Config struct {
+	// Logger receives operational logs. Defaults to slog.Default().
+	Logger *slog.Logger
+	// DefaultTenant is the tenant of Go API calls whose context carries
+	// none (see WithTenant). Defaults to {DefaultOrgID, DefaultEnvID}.
+	DefaultTenant Tenant
+	// BaseURL is the public base URL used in ingest_url and publish_url, e.g.
+	// "https://hooks.example.com". Defaults to the scheme and host of the
+	// API request, or "http://localhost" in the Go API.
+	BaseURL string
+	// Authenticator authenticates REST API requests. Defaults to API keys
+	// (X-API-Key or Authorization: Bearer), see APIKeyAuthenticator.
+	Authenticator Authenticator
+	// MaxBodyBytes is the largest webhook body accepted at ingest (413
+	// beyond it). Defaults to DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
+	// MaxRequestBytes is the largest management API request body (413
+	// beyond it). Defaults to DefaultMaxRequestBytes (1 MiB).
+	MaxRequestBytes int64
+	// TrustedProxies are the addresses and CIDRs of reverse proxies whose
+	// X-Forwarded-For header is believed. Defaults to none: the client
+	// address is the connection's.
+	TrustedProxies []string
+	// AllowPrivateNetworks lets deliveries reach loopback, private,
+	// link-local and metadata addresses. Defaults to false (refused).
+	AllowPrivateNetworks bool
+	// Providers deliver to destination types other than http, keyed by
+	// type name (e.g. "aws_sqs", or your own). Defaults to none: only http
+	// destinations can be created.
+	Providers map[string]Provider
+	// Workers is how many delivery attempts run at once. Defaults to
+	// DefaultWorkers.
+	Workers int
+	// PollInterval is how often the scheduler looks for due deliveries when
+	// nothing wakes it (other processes sharing the store, retries coming
+	// due). Defaults to DefaultPollInterval.
+	PollInterval time.Duration
+	// ConfigTTL is how long routing trusts cached configuration; this
+	// process's own changes apply at once. Defaults to DefaultConfigTTL.
+	ConfigTTL time.Duration
+	// TransformTimeout bounds one JSONata evaluation. Defaults to
+	// DefaultTransformTimeout (250 ms).
+	TransformTimeout time.Duration
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
+
+	trustedProxies []netip.Prefix
+}
+
+// withDefaults returns a validated copy of c with defaults filled in.
+func (c *Config) withDefaults() (*Config, error) {
+	out := Config{}
+	if c != nil {
+		out = *c
+	}
+	out.TrustedProxies = append([]string(nil), out.TrustedProxies...)
+	if out.Logger == nil {
+		out.Logger = slog.Default()
+	}
+	if out.DefaultTenant == (Tenant{}) {
+		out.DefaultTenant = Tenant{OrgID: DefaultOrgID, EnvID: DefaultEnvID}
+	}
+	if out.DefaultTenant.OrgID == "" || out.DefaultTenant.EnvID == "" {
+		return nil, errors.New("hookstream: Config.DefaultTenant needs both OrgID and EnvID")
+	}
+	if out.Authenticator == nil {
+		out.Authenticator = APIKeyAuthenticator{}
+	}
+	if out.MaxBodyBytes < 0 {
+		return nil, errors.New("hookstream: Config.MaxBodyBytes must not be negative")
+	}
+	if out.MaxBodyBytes == 0 {
+		out.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if out.MaxRequestBytes < 0 {
+		return nil, errors.New("hookstream: Config.MaxRequestBytes must not be negative")
+	}
+	if out.MaxRequestBytes == 0 {
+		out.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	for i, p := range out.TrustedProxies {
+		prefix, err := parsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("hookstream: Config.TrustedProxies[%d]: %w", i, err)
+		}
+		out.trustedProxies = append(out.trustedProxies, prefix)
+	}
+	if out.Now == nil {
+		out.Now = time.Now
+	}
+	if out.Workers < 0 {
+		return nil, errors.New("hookstream: Config.Workers must not be negative")
+	}
+	if out.Workers == 0 {
+		out.Workers = DefaultWorkers
+	}
+	if out.PollInterval < 0 {
+		return nil, errors.New("hookstream: Config.PollInterval must not be negative")
+	}
+	if out.PollInterval == 0 {
+		out.PollInterval = DefaultPollInterval
+	}
+	if out.ConfigTTL < 0 {
+		return nil, errors.New("hookstream: Config.ConfigTTL must not be negative")
+	}
+	if out.ConfigTTL == 0 {
+		out.ConfigTTL = DefaultConfigTTL
+	}
+	if out.TransformTimeout < 0 {
+		return nil, errors.New("hookstream: Config.TransformTimeout must not be negative")
+	}
+	if out.TransformTimeout == 0 {
+		out.TransformTimeout = DefaultTransformTimeout
+	}
+	providers := make(map[string]Provider, len(out.Providers))
+	for name, p := range out.Providers {
+		if name == "" || p == nil {
+			return nil, fmt.Errorf("hookstream: Config.Providers[%q] needs a name and a provider", name)
+		}
+		providers[name] = p
+	}
+	out.Providers = providers
+	return &out, nil
+}
+
+// Router is a webhook gateway: it keeps configuration in its store, receives
+// and routes events, and delivers them. It is safe for concurrent use.
+type Router struct {
+	store store.Store
+	cfg   *Config
+	log   *slog.Logger
+	// ownsStore is true when Open created the store, so Close closes it.
+	ownsStore bool
+	// providers deliver by destination type ("http" built in).
+	providers map[string]Provider
+	routing   *routing
+	// transforms compiles JSONata expressions once and bounds evaluations.
+	transforms *transform.Cache
+	// wake tells a running scheduler that deliveries became due.
+	wake    chan struct{}
+	running atomic.Bool
+	// resetCircuits tells a running scheduler to reload circuit states.
+	resetCircuits atomic.Bool
+
+	handlerOnce sync.Once
+	handler     http.Handler
+	closeOnce   sync.Once
+}
+
+// Open opens (creating if needed) a bbolt database file at path and returns a
+// Router on it. A second process opening the same file gets an error within
+// about a second. cfg may be nil.
+func Open(path string, cfg *Config) (*Router, error) {
+	s, err := bolt.Open(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("hookstream: open: %w", err)
+	}
+	r, err := New(s, cfg)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	r.ownsStore = true
+	return r, nil
+}
+
+// New returns a Router on the given store. cfg may be nil. Close does not
+// close a store passed to New; its owner does.
+func New(s store.Store, cfg *Config) (*Router, error) {
+	if s == nil {
+		return nil, errors.New("hookstream: New needs a store")
+	}
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1)}
+	r.providers = map[string]Provider{"http": httpProvider{client: netguard.NewClient(netguard.Config{AllowPrivate: c.AllowPrivateNetworks})}}
+	for name, p := range c.Providers {
+		r.providers[name] = p
+	}
+	r.routing = newRouting(r)
+	r.transforms, err = transform.NewCache(&transform.Config{Timeout: c.TransformTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("hookstream: %w", err)
+	}
+	return r, nil
+}
+
+// Store returns the Router's store.
+func (r *Router) Store() store.Store { return r.store }
+
+// Close releases the store when the Router opened it (Open). It does not
+// stop Run: cancel Run's context first.
+func (r *Router) Close() error {
+	var err error
+	r.closeOnce.Do(func() {
+		if r.ownsStore {
+			err = r.store.Close()
+		}
+	})
+	return err
+}
+
+func (r *Router) now() time.Time { return r.cfg.Now().UTC() }
+
+// Tenant is an organization and environment: the scope of every resource.
+type Tenant = store.Tenant
+
+type tenantKey struct{}
+
+// WithTenant returns a context whose Go API calls act for tenant t.
+func WithTenant(ctx context.Context, t Tenant) context.Context {
+	return context.WithValue(ctx, tenantKey{}, t)
+}
+
+// tenant returns the tenant of ctx, or the default tenant.
+func (r *Router) tenant(ctx context.Context) Tenant {
+	if t, ok := ctx.Value(tenantKey{}).(Tenant); ok {
+		return t
+	}
+	return r.cfg.DefaultTenant
+}

@@ -1,0 +1,53 @@
+package hookstream
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// ID prefixes of spec §1.
+const (
+	prefixSource       = "src_"
+	prefixDestination  = "dst_"
+	prefixConnection   = "conn_"
+	prefixEvent        = "evt_"
+	prefixAttempt      = "da_"
+	prefixDelivery     = "dlv_"
+	prefixTopic        = "top_"
+	prefixSubscription = "sub_"
+	prefixAPIKey       = "ak_"
+	prefixEnvironment  = "env_"
+	prefixRequest      = "req_"
+)
+
+// newID returns prefix followed by 32 lowercase hex digits from crypto/rand.
+func newID(prefix string) string { return prefix + randomHex(16) }
+
+// randomHex returns n random bytes as lowercase hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails (crypto/rand panics on an unusable source)
+	return hex.EncodeToString(b)
+}
+
+// parsePrefix parses an IP address or CIDR into a prefix (an address is a
+// prefix of its full length).
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}

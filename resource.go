@@ -1,0 +1,138 @@
+package hookstream
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"github.com/hookstream-go/hookstream/store"
+)
+
+// Page is one page of a newest-first listing; pass NextCursor back in
+// ListParams.Cursor for the next one.
+type Page[T any] = store.Page[T]
+
+// ListParams selects a page of a listing.
+type ListParams struct {
+	// Cursor continues a listing from a previous page's NextCursor.
+	Cursor string
+	// Limit is the page size. Defaults to DefaultPageLimit; at most
+	// MaxPageLimit.
+	Limit int
+}
+
+// Page sizes of listings.
+const (
+	DefaultPageLimit = 20
+	MaxPageLimit     = 100
+)
+
+func (p ListParams) query(kind store.Kind, t Tenant, match func(store.Resource) bool) store.ListQuery {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = DefaultPageLimit
+	}
+	limit = min(limit, MaxPageLimit)
+	return store.ListQuery{Kind: kind, Tenant: t, Cursor: p.Cursor, Limit: limit, Match: match}
+}
+
+// createResource fills rec's Meta (a new ID, ctx's tenant, timestamps) and
+// stores it.
+func (r *Router) createResource(ctx context.Context, rec store.Resource, prefix string) error {
+	m := rec.GetMeta()
+	t := r.tenant(ctx)
+	now := r.now()
+	m.ID, m.OrgID, m.EnvID = newID(prefix), t.OrgID, t.EnvID
+	m.CreatedAt, m.UpdatedAt = now, now
+	return r.store.Create(ctx, rec)
+}
+
+// getResource loads the resource with rec's kind and the given ID from ctx's
+// tenant into rec.
+func (r *Router) getResource(ctx context.Context, rec store.Resource, id string) error {
+	t := r.tenant(ctx)
+	m := rec.GetMeta()
+	m.ID, m.OrgID, m.EnvID = id, t.OrgID, t.EnvID
+	return r.store.Get(ctx, rec)
+}
+
+// updateResource loads the resource into rec, lets apply change it, and
+// stores the result. The store keeps CreatedAt; UpdatedAt becomes now.
+func (r *Router) updateResource(ctx context.Context, rec store.Resource, id string, apply func() error) error {
+	if err := r.getResource(ctx, rec, id); err != nil {
+		return err
+	}
+	if err := apply(); err != nil {
+		return err
+	}
+	rec.GetMeta().UpdatedAt = r.now()
+	return r.store.Update(ctx, rec)
+}
+
+// listResources lists one page of ctx's tenant's resources of a kind as T.
+func listResources[T store.Resource](ctx context.Context, r *Router, kind store.Kind, p ListParams, match func(store.Resource) bool) (Page[T], error) {
+	page, err := r.store.List(ctx, p.query(kind, r.tenant(ctx), match))
+	if err != nil {
+		return Page[T]{}, err
+	}
+	out := Page[T]{NextCursor: page.NextCursor, Items: make([]T, len(page.Items))}
+	for i, item := range page.Items {
+		out.Items[i] = item.(T)
+	}
+	return out, nil
+}
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+// checkSlug validates a slug, deriving it from name when empty.
+func checkSlug(slug *string, name string) error {
+	if *slug == "" {
+		*slug = slugify(name)
+	}
+	if !slugPattern.MatchString(*slug) {
+		return invalid("slug", "must match pattern ^[a-z0-9-]+$")
+	}
+	return nil
+}
+
+// slugify derives a slug from a name: lower case, runs of other characters
+// replaced by one hyphen.
+func slugify(name string) string {
+	var b strings.Builder
+	hyphen := false
+	for _, c := range strings.ToLower(name) {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+			b.WriteRune(c)
+			hyphen = false
+		} else if !hyphen && b.Len() > 0 {
+			b.WriteByte('-')
+			hyphen = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+// oneOf checks that a non-empty value is one of allowed.
+func oneOf(field, value string, allowed ...string) error {
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return invalid(field, "must be one of %s", strings.Join(allowed, ", "))
+}
+
+// required checks that a string field is not empty.
+func required(field, value string) error {
+	if strings.TrimSpace(value) == "" {
+		return invalid(field, "is required")
+	}
+	return nil
+}
+
+// set copies *p into *dst when p is not nil: PATCH semantics.
+func set[T any](dst *T, p *T) {
+	if p != nil {
+		*dst = *p
+	}
+}

@@ -1,0 +1,232 @@
+package hookstream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hookstream-go/hookstream/internal/signature"
+	"github.com/hookstream-go/hookstream/store"
+)
+
+// Source defaults.
+const (
+	// DefaultDedupWindowSeconds is how long a dedup key is remembered.
+	DefaultDedupWindowSeconds = 300
+)
+
+// Source is a webhook receiver with its activity counters.
+type Source struct {
+	store.Source
+	// EventCount is how many events the source has stored.
+	EventCount int64
+	// LastEventAt is when it last stored one (zero if never).
+	LastEventAt time.Time
+}
+
+// SourceParams creates or updates a source. Nil fields are left unset: on
+// create they take their defaults, on update they keep their value. A JSON
+// field set to the literal null clears it.
+type SourceParams struct {
+	Name                    *string         `json:"name"`
+	Slug                    *string         `json:"slug"`
+	Description             *string         `json:"description"`
+	Template                *string         `json:"template"`
+	Type                    *string         `json:"type"`
+	SourceConfig            json.RawMessage `json:"source_config"`
+	VerificationEnabled     *bool           `json:"verification_enabled"`
+	VerificationType        *string         `json:"verification_type"`
+	VerificationSecret      *string         `json:"verification_secret"`
+	VerificationHeader      *string         `json:"verification_header"`
+	VerificationConfig      json.RawMessage `json:"verification_config"`
+	DedupEnabled            *bool           `json:"dedup_enabled"`
+	DedupStrategy           *string         `json:"dedup_strategy"`
+	DedupField              *string         `json:"dedup_field"`
+	DedupWindowSeconds      *int            `json:"dedup_window_seconds"`
+	IPAllowlist             []string        `json:"ip_allowlist"`
+	IPDenylist              []string        `json:"ip_denylist"`
+	SchemaValidationEnabled *bool           `json:"schema_validation_enabled"`
+	JSONSchema              json.RawMessage `json:"json_schema"`
+	SchemaAction            *string         `json:"schema_action"`
+	Status                  *string         `json:"status"`
+}
+
+// Source statuses.
+const (
+	StatusActive   = "active"
+	StatusPaused   = "paused"
+	StatusDisabled = "disabled"
+)
+
+// CreateSource creates a source. The name is required; the slug defaults to
+// one derived from the name and must be unique in the environment
+// (ErrConflict). A template pre-fills the verification scheme and header.
+func (r *Router) CreateSource(ctx context.Context, p SourceParams) (*Source, error) {
+	src := &store.Source{
+		Type:               "http",
+		Status:             StatusActive,
+		DedupStrategy:      "payload_hash",
+		DedupWindowSeconds: DefaultDedupWindowSeconds,
+		SchemaAction:       "reject",
+	}
+	if err := p.apply(src); err != nil {
+		return nil, err
+	}
+	if err := r.createResource(ctx, src, prefixSource); err != nil {
+		return nil, fmt.Errorf("create source: %w", storeError(err, "Source"))
+	}
+	r.configChanged()
+	return &Source{Source: *src}, nil
+}
+
+// GetSource returns the source with the given ID, or ErrNotFound.
+func (r *Router) GetSource(ctx context.Context, id string) (*Source, error) {
+	src := new(store.Source)
+	if err := r.getResource(ctx, src, id); err != nil {
+		return nil, storeError(err, "Source")
+	}
+	return r.withSourceCounters(ctx, src)
+}
+
+// ListSources lists sources, newest first.
+func (r *Router) ListSources(ctx context.Context, p ListParams) (Page[*Source], error) {
+	page, err := listResources[*store.Source](ctx, r, store.KindSource, p, nil)
+	if err != nil {
+		return Page[*Source]{}, fmt.Errorf("list sources: %w", err)
+	}
+	out := Page[*Source]{NextCursor: page.NextCursor}
+	for _, src := range page.Items {
+		s, err := r.withSourceCounters(ctx, src)
+		if err != nil {
+			return Page[*Source]{}, err
+		}
+		out.Items = append(out.Items, s)
+	}
+	return out, nil
+}
+
+// UpdateSource changes the fields set in p.
+func (r *Router) UpdateSource(ctx context.Context, id string, p SourceParams) (*Source, error) {
+	src := new(store.Source)
+	if err := r.updateResource(ctx, src, id, func() error { return p.apply(src) }); err != nil {
+		return nil, fmt.Errorf("update source: %w", storeError(err, "Source"))
+	}
+	r.configChanged()
+	return r.withSourceCounters(ctx, src)
+}
+
+// DeleteSource deletes a source. It fails with ErrConflict while
+// connections use it: delete them first.
+func (r *Router) DeleteSource(ctx context.Context, id string) error {
+	err := r.store.Delete(ctx, store.KindSource, r.tenant(ctx), id)
+	if err != nil {
+		return fmt.Errorf("delete source: %w", deleteError(err, "Source", "connections"))
+	}
+	r.configChanged()
+	return nil
+}
+
+func (r *Router) withSourceCounters(ctx context.Context, src *store.Source) (*Source, error) {
+	c, err := r.store.Counters(ctx, []string{src.ID})
+	if err != nil {
+		return nil, err
+	}
+	return &Source{Source: *src, EventCount: c[0].Count, LastEventAt: c[0].Last}, nil
+}
+
+// deleteError translates a store error of a Delete.
+func deleteError(err error, name, users string) error {
+	if err == nil {
+		return nil
+	}
+	if isConflict(err) {
+		return withMessage(ErrConflict, name+" is in use by "+users+": delete them first")
+	}
+	return storeError(err, name)
+}
+
+// apply writes p into src and validates the result.
+func (p *SourceParams) apply(src *store.Source) error {
+	set(&src.Name, p.Name)
+	set(&src.Slug, p.Slug)
+	set(&src.Description, p.Description)
+	set(&src.Type, p.Type)
+	setJSON(&src.SourceConfig, p.SourceConfig)
+	set(&src.VerificationEnabled, p.VerificationEnabled)
+	if p.VerificationSecret != nil && !signature.IsMasked(*p.VerificationSecret) {
+		src.VerificationSecret = *p.VerificationSecret
+	}
+	set(&src.VerificationHeader, p.VerificationHeader)
+	setJSON(&src.VerificationConfig, keepMasked(p.VerificationConfig, src.VerificationConfig))
+	set(&src.DedupEnabled, p.DedupEnabled)
+	set(&src.DedupStrategy, p.DedupStrategy)
+	set(&src.DedupField, p.DedupField)
+	set(&src.DedupWindowSeconds, p.DedupWindowSeconds)
+	setList(&src.IPAllowlist, p.IPAllowlist)
+	setList(&src.IPDenylist, p.IPDenylist)
+	set(&src.SchemaValidationEnabled, p.SchemaValidationEnabled)
+	setJSON(&src.JSONSchema, p.JSONSchema)
+	set(&src.SchemaAction, p.SchemaAction)
+	set(&src.Status, p.Status)
+	if p.VerificationType != nil {
+		src.VerificationType = normalizeScheme(*p.VerificationType)
+	}
+	if p.Template != nil {
+		if err := applyTemplate(src, *p.Template, p); err != nil {
+			return err
+		}
+	}
+	return validateSource(src)
+}
+
+func validateSource(src *store.Source) error {
+	if err := required("name", src.Name); err != nil {
+		return err
+	}
+	if err := checkSlug(&src.Slug, src.Name); err != nil {
+		return err
+	}
+	if err := oneOf("type", src.Type, "http", "websocket"); err != nil {
+		return err
+	}
+	if err := oneOf("status", src.Status, StatusActive, StatusPaused, StatusDisabled); err != nil {
+		return err
+	}
+	if err := validateVerification(src); err != nil {
+		return err
+	}
+	if err := oneOf("dedup_strategy", src.DedupStrategy, "payload_hash", "header_field", "body_field"); err != nil {
+		return err
+	}
+	if src.DedupEnabled && src.DedupStrategy != "payload_hash" && src.DedupField == "" {
+		return invalid("dedup_field", "is required for dedup_strategy %s", src.DedupStrategy)
+	}
+	if src.DedupWindowSeconds < 1 || src.DedupWindowSeconds > 30*24*3600 {
+		return invalid("dedup_window_seconds", "must be between 1 and 2592000")
+	}
+	for field, list := range map[string][]string{"ip_allowlist": src.IPAllowlist, "ip_denylist": src.IPDenylist} {
+		for i, s := range list {
+			if _, err := parsePrefix(s); err != nil {
+				return invalid(fmt.Sprintf("%s[%d]", field, i), "%v", err)
+			}
+		}
+	}
+	if err := oneOf("schema_action", src.SchemaAction, "reject", "warn"); err != nil {
+		return err
+	}
+	if src.SchemaValidationEnabled && len(src.JSONSchema) == 0 {
+		return invalid("json_schema", "is required when schema_validation_enabled is true")
+	}
+	if len(src.JSONSchema) > 0 {
+		if _, err := compileSchema(src.JSONSchema); err != nil {
+			return invalid("json_schema", "does not compile: %v", err)
+		}
+	}
+	for field, raw := range map[string]json.RawMessage{"source_config": src.SourceConfig, "verification_config": src.VerificationConfig} {
+		if err := checkObject(field, raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}

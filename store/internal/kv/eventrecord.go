@@ -1,0 +1,166 @@
+package kv
+
+import (
+	"github.com/hookstream-go/hookstream/store"
+)
+
+// An event is kept in three parts: its record (BucketEvents) as inserted,
+// never rewritten; its state (BucketEventState), the few fields that follow
+// its deliveries; and its index entry (BucketEventList), which holds the
+// fields ListEvents filters on. Completing a delivery thus rewrites a few
+// bytes, not the event and its body.
+
+// eventState is the part of an event that changes after InsertEvent, with
+// what locates its index entry.
+type eventState struct {
+	seq      uint64 // sequence number of the event
+	received uint64 // timeBits of ReceivedAt
+	pending  int
+	dead     int
+	status   string
+}
+
+func (st *eventState) encode() []byte {
+	return newKey().u64(st.seq).u64(st.received).u64(uint64(st.pending)).u64(uint64(st.dead)).str(st.status)
+}
+
+func readEventState(v []byte) (st eventState, ok bool) {
+	var n [4]uint64
+	for i := range n {
+		if n[i], v, ok = readU64(v); !ok {
+			return st, false
+		}
+	}
+	st.seq, st.received, st.pending, st.dead = n[0], n[1], int(n[2]), int(n[3])
+	st.status, _, ok = readStr(v)
+	return st, ok
+}
+
+// derive sets the status from the counts, for an event that has
+// deliveries.
+func (st *eventState) derive() {
+	switch {
+	case st.pending > 0:
+		st.status = store.EventProcessing
+	case st.dead > 0:
+		st.status = store.EventFailed
+	default:
+		st.status = store.EventDelivered
+	}
+}
+
+// listKey is the event's key in BucketEventList.
+func (st *eventState) listKey(t store.Tenant) key {
+	return newKey().str(t.OrgID).str(t.EnvID).inv(st.received).inv(st.seq)
+}
+
+// insertEventRecord stores a new event e, encoded as data.
+func insertEventRecord(tx Tx, e *store.Event, data []byte) error {
+	events := tx.Bucket(BucketEvents)
+	seq, err := events.NextSequence()
+	if err != nil {
+		return err
+	}
+	attrs := eventAttrsOf(e)
+	st := eventState{seq: seq, received: timeBits(e.ReceivedAt), pending: e.Pending, dead: e.Dead, status: e.Status}
+	for _, w := range []struct {
+		b    BucketID
+		k, v []byte
+	}{
+		{BucketEvents, []byte(e.ID), withSeq(seq, data)},
+		{BucketEventState, []byte(e.ID), st.encode()},
+		{BucketEventList, st.listKey(e.Tenant()), attrs.encode()},
+		{BucketEventTime, newKey().u64(st.received).u64(seq), []byte(e.ID)},
+	} {
+		if err := tx.Bucket(w.b).Put(w.k, w.v); err != nil {
+			return err
+		}
+	}
+	return addTotal(tx, totalKey(totalEvents, e.Tenant()), 1)
+}
+
+// loadEvent returns the event, or store.ErrNotFound when it is not in
+// tenant t.
+func loadEvent(tx Tx, t store.Tenant, id string) (*store.Event, error) {
+	v := tx.Bucket(BucketEvents).Get([]byte(id))
+	if v == nil {
+		return nil, store.ErrNotFound
+	}
+	e := new(store.Event)
+	if _, err := readRecord(v, e); err != nil {
+		return nil, err
+	}
+	if e.Tenant() != t {
+		return nil, store.ErrNotFound
+	}
+	st, err := loadEventState(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	e.Pending, e.Dead, e.Status = st.pending, st.dead, st.status
+	return e, nil
+}
+
+// loadEventState returns the state of an event, or store.ErrNotFound.
+func loadEventState(tx Tx, id string) (eventState, error) {
+	v := tx.Bucket(BucketEventState).Get([]byte(id))
+	if v == nil {
+		return eventState{}, store.ErrNotFound
+	}
+	st, ok := readEventState(v)
+	if !ok {
+		return st, errCorrupt
+	}
+	return st, nil
+}
+
+// putEventState writes the state of event id, of tenant t, and its index
+// entry unless its status is still oldStatus.
+func putEventState(tx Tx, t store.Tenant, id string, st eventState, oldStatus string) error {
+	if err := tx.Bucket(BucketEventState).Put([]byte(id), st.encode()); err != nil {
+		return err
+	}
+	if st.status == oldStatus {
+		return nil
+	}
+	list := tx.Bucket(BucketEventList)
+	k := st.listKey(t)
+	attrs, ok := readEventAttrs(list.Get(k))
+	if !ok {
+		return errCorrupt
+	}
+	attrs.status = st.status
+	return list.Put(k, attrs.encode())
+}
+
+// eventAttrs are the fields ListEvents filters on, kept in the event's
+// index entry so that filtering does not read the event.
+type eventAttrs struct {
+	id, source, status, dedup, verification, method, topic string
+}
+
+func eventAttrsOf(e *store.Event) eventAttrs {
+	return eventAttrs{e.ID, e.SourceID, e.Status, e.DedupStatus, e.VerificationStatus, e.Method, e.Topic}
+}
+
+func (a *eventAttrs) encode() []byte {
+	return newKey().str(a.id).str(a.source).str(a.status).str(a.dedup).str(a.verification).str(a.method).str(a.topic)
+}
+
+func readEventAttrs(v []byte) (a eventAttrs, ok bool) {
+	for _, f := range []*string{&a.id, &a.source, &a.status, &a.dedup, &a.verification, &a.method, &a.topic} {
+		if *f, v, ok = readStr(v); !ok {
+			return a, false
+		}
+	}
+	return a, true
+}
+
+func (a *eventAttrs) match(q *store.EventQuery) bool {
+	return (q.SourceID == "" || q.SourceID == a.source) &&
+		(q.Status == "" || q.Status == a.status) &&
+		(q.DedupStatus == "" || q.DedupStatus == a.dedup) &&
+		(q.VerificationStatus == "" || q.VerificationStatus == a.verification) &&
+		(q.Method == "" || q.Method == a.method) &&
+		(q.Topic == "" || q.Topic == a.topic)
+}

@@ -1,0 +1,236 @@
+package kv
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"time"
+
+	"github.com/hookstream-go/hookstream/store"
+)
+
+// DueDestinations implements store.Queue. It seeks once or twice per
+// destination with pending deliveries, whatever their number.
+func (s *Store) DueDestinations(ctx context.Context, now time.Time) ([]string, time.Time, error) {
+	var (
+		dests []string
+		next  uint64 // timeBits of the earliest NextAt after now; 0 when none
+	)
+	nowBits := timeBits(now)
+	later := func(rest []byte) {
+		if at, _, _ := readU64(rest); at > nowBits && (next == 0 || at < next) {
+			next = at
+		}
+	}
+	err := s.view(ctx, "due destinations", func(tx Tx) error {
+		dests, next = nil, 0
+		c := tx.Bucket(BucketDue).Cursor()
+		k, _ := c.Seek(nil)
+		for k != nil {
+			dest, rest, ok := readStr(k)
+			if !ok {
+				return errCorrupt
+			}
+			prefix := newKey().str(dest)
+			if at, _, _ := readU64(rest); at > nowBits {
+				later(rest)
+			} else {
+				dests = append(dests, dest)
+				if k, _ = c.Seek(append(key(nil), prefix...).u64(nowBits + 1)); bytes.HasPrefix(k, prefix) {
+					later(k[len(prefix):])
+				}
+			}
+			k, _ = c.Seek(prefix.next())
+		}
+		return nil
+	})
+	return dests, bitsTime(next), err
+}
+
+// Lease implements store.Queue.
+func (s *Store) Lease(ctx context.Context, destinationID string, now time.Time, limit int, ttl time.Duration) ([]*store.Delivery, error) {
+	var leased []*store.Delivery
+	err := s.update(ctx, "lease", func(tx Tx) error {
+		leased = nil
+		prefix, nowBits := newKey().str(destinationID), timeBits(now)
+		var ids []string
+		if limit > 0 {
+			scan(tx.Bucket(BucketDue), prefix, nil, func(k, id []byte) bool {
+				if at, _, _ := readU64(k[len(prefix):]); at > nowBits {
+					return false
+				}
+				ids = append(ids, string(id))
+				return len(ids) < limit
+			})
+		}
+		for _, id := range ids {
+			d, err := loadDelivery(tx, id)
+			if err != nil {
+				return err
+			}
+			old := *d
+			d.NextAt, d.LeaseToken = now.Add(ttl), rand.Text()
+			if err := putDelivery(tx, d, &old); err != nil {
+				return err
+			}
+			leased = append(leased, d)
+		}
+		return nil
+	})
+	return leased, err
+}
+
+// GetDelivery implements store.Queue.
+func (s *Store) GetDelivery(ctx context.Context, id string) (*store.Delivery, error) {
+	var d *store.Delivery
+	err := s.view(ctx, "get delivery", func(tx Tx) (err error) {
+		d, err = loadDelivery(tx, id)
+		return err
+	})
+	return d, err
+}
+
+// ListDeliveries implements store.Queue. It returns store.ErrNotFound when
+// the event is not in tenant t.
+func (s *Store) ListDeliveries(ctx context.Context, t store.Tenant, eventID string) ([]*store.Delivery, error) {
+	var ds []*store.Delivery
+	err := s.view(ctx, "list deliveries", func(tx Tx) error {
+		ds = nil
+		if _, err := loadEvent(tx, t, eventID); err != nil {
+			return err
+		}
+		var ids []string
+		scan(tx.Bucket(BucketEventDeliveries), newKey().str(eventID), nil, func(_, id []byte) bool {
+			ids = append(ids, string(id))
+			return true
+		})
+		for _, id := range ids {
+			d, err := loadDelivery(tx, id)
+			if err != nil {
+				return err
+			}
+			ds = append(ds, d)
+		}
+		return nil
+	})
+	return ds, err
+}
+
+// Requeue implements store.Queue.
+func (s *Store) Requeue(ctx context.Context, t store.Tenant, deliveryID string, trigger store.Trigger, now time.Time, lease time.Duration) (*store.Delivery, error) {
+	var d *store.Delivery
+	err := s.update(ctx, "requeue", func(tx Tx) (err error) {
+		if d, err = loadDelivery(tx, deliveryID); err != nil {
+			return err
+		}
+		if d.Tenant() != t {
+			return store.ErrNotFound
+		}
+		st, err := loadEventState(tx, d.EventID)
+		if err != nil {
+			return err
+		}
+		oldStatus := st.status
+		switch d.State {
+		case store.DeliverySucceeded:
+			st.pending++
+		case store.DeliveryDead:
+			st.pending++
+			st.dead--
+		}
+		st.derive()
+		old := *d
+		d.State, d.Held, d.NextAt, d.LeaseToken = store.DeliveryPending, false, now, ""
+		if lease > 0 {
+			d.NextAt, d.LeaseToken = now.Add(lease), rand.Text()
+		}
+		d.Trigger, d.UpdatedAt = trigger, now
+		if err := putDelivery(tx, d, &old); err != nil {
+			return err
+		}
+		return putEventState(tx, t, d.EventID, st, oldStatus)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// ReleaseHeld implements store.Queue.
+func (s *Store) ReleaseHeld(ctx context.Context, connectionID string, now time.Time) (int, error) {
+	var n int
+	err := s.update(ctx, "release held", func(tx Tx) error {
+		var ids []string
+		scan(tx.Bucket(BucketHeld), newKey().str(connectionID), nil, func(_, id []byte) bool {
+			ids = append(ids, string(id))
+			return true
+		})
+		for _, id := range ids {
+			d, err := loadDelivery(tx, id)
+			if err != nil {
+				return err
+			}
+			old := *d
+			d.Held, d.NextAt, d.UpdatedAt = false, now, now
+			if err := putDelivery(tx, d, &old); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
+
+// loadDelivery returns the delivery, or store.ErrNotFound.
+func loadDelivery(tx Tx, id string) (*store.Delivery, error) {
+	v := tx.Bucket(BucketDeliveries).Get([]byte(id))
+	if v == nil {
+		return nil, store.ErrNotFound
+	}
+	d := new(store.Delivery)
+	seq, err := readRecord(v, d)
+	d.Seq = seq
+	return d, err
+}
+
+// queueKey returns where a pending delivery waits: BucketHeld or
+// BucketDue; ok is false for a finished one.
+func queueKey(d *store.Delivery) (b BucketID, k key, ok bool) {
+	switch {
+	case d.State != store.DeliveryPending:
+		return 0, nil, false
+	case d.Held:
+		return BucketHeld, newKey().str(d.ConnectionID).u64(d.Seq), true
+	}
+	return BucketDue, newKey().str(d.DestinationID).time(d.NextAt).u64(d.Seq), true
+}
+
+// putDelivery writes d and moves its queue entry from where old (the
+// stored version, or nil for a new delivery) had it.
+func putDelivery(tx Tx, d, old *store.Delivery) error {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return putDeliveryData(tx, d, old, data)
+}
+
+// putDeliveryData is putDelivery with d encoded as data. The record keeps
+// Seq in front of the JSON, which may hold another.
+func putDeliveryData(tx Tx, d, old *store.Delivery, data []byte) error {
+	if old != nil {
+		if b, k, ok := queueKey(old); ok {
+			if err := tx.Bucket(b).Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	if b, k, ok := queueKey(d); ok {
+		if err := tx.Bucket(b).Put(k, []byte(d.ID)); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(BucketDeliveries).Put([]byte(d.ID), withSeq(d.Seq, data))
+}

@@ -1,0 +1,355 @@
+package hookstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hookstream-go/hookstream/store"
+)
+
+// Topic statuses.
+const (
+	TopicActive   = "active"
+	TopicInactive = "inactive"
+)
+
+// Topic is a named channel for publish/subscribe fan-out, with its number
+// of subscriptions.
+type Topic struct {
+	store.Topic
+	SubscriptionCount int
+}
+
+// TopicParams creates or updates a topic. Nil fields keep their value (or
+// default); a Schema of the literal null removes it.
+type TopicParams struct {
+	Name        *string `json:"name"`
+	Slug        *string `json:"slug"`
+	Description *string `json:"description"`
+	// Schema is a JSON Schema every published body must match (422).
+	Schema json.RawMessage `json:"schema"`
+	// Status is active (default) or inactive (publishing is refused).
+	Status *string `json:"status"`
+}
+
+// CreateTopic creates a topic. The slug (derived from the name when
+// absent) is unique in the environment: ErrConflict "Slug already
+// exists".
+func (r *Router) CreateTopic(ctx context.Context, p TopicParams) (*Topic, error) {
+	t := &store.Topic{Status: TopicActive}
+	if err := p.apply(t); err != nil {
+		return nil, err
+	}
+	if err := r.createResource(ctx, t, prefixTopic); err != nil {
+		return nil, fmt.Errorf("create topic: %w", storeError(err, "Topic"))
+	}
+	r.configChanged()
+	return &Topic{Topic: *t}, nil
+}
+
+// GetTopic returns the topic with the given ID, or ErrNotFound.
+func (r *Router) GetTopic(ctx context.Context, id string) (*Topic, error) {
+	t := new(store.Topic)
+	if err := r.getResource(ctx, t, id); err != nil {
+		return nil, storeError(err, "Topic")
+	}
+	return r.describeTopic(ctx, t)
+}
+
+// ListTopics lists topics, newest first.
+func (r *Router) ListTopics(ctx context.Context, p ListParams) (Page[*Topic], error) {
+	page, err := listResources[*store.Topic](ctx, r, store.KindTopic, p, nil)
+	if err != nil {
+		return Page[*Topic]{}, fmt.Errorf("list topics: %w", err)
+	}
+	out := Page[*Topic]{NextCursor: page.NextCursor}
+	for _, t := range page.Items {
+		d, err := r.describeTopic(ctx, t)
+		if err != nil {
+			return Page[*Topic]{}, err
+		}
+		out.Items = append(out.Items, d)
+	}
+	return out, nil
+}
+
+// UpdateTopic changes the fields set in p.
+func (r *Router) UpdateTopic(ctx context.Context, id string, p TopicParams) (*Topic, error) {
+	t := new(store.Topic)
+	if err := r.updateResource(ctx, t, id, func() error { return p.apply(t) }); err != nil {
+		return nil, fmt.Errorf("update topic: %w", storeError(err, "Topic"))
+	}
+	r.configChanged()
+	return r.describeTopic(ctx, t)
+}
+
+// DeleteTopic deletes a topic. It fails with ErrConflict while it has
+// subscriptions: unsubscribe them first.
+func (r *Router) DeleteTopic(ctx context.Context, id string) error {
+	if err := r.store.Delete(ctx, store.KindTopic, r.tenant(ctx), id); err != nil {
+		return fmt.Errorf("delete topic: %w", deleteError(err, "Topic", "subscriptions"))
+	}
+	r.configChanged()
+	return nil
+}
+
+func (r *Router) describeTopic(ctx context.Context, t *store.Topic) (*Topic, error) {
+	subs, err := r.subscriptionsOf(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return &Topic{Topic: *t, SubscriptionCount: len(subs)}, nil
+}
+
+func (r *Router) subscriptionsOf(ctx context.Context, t *store.Topic) ([]*store.Subscription, error) {
+	return store.ListAll[*store.Subscription](ctx, r.store, store.ListQuery{
+		Kind: store.KindSubscription, Tenant: t.Tenant(),
+		Match: func(res store.Resource) bool { return res.(*store.Subscription).TopicID == t.ID },
+	})
+}
+
+func (p *TopicParams) apply(t *store.Topic) error {
+	set(&t.Name, p.Name)
+	set(&t.Slug, p.Slug)
+	set(&t.Description, p.Description)
+	set(&t.Status, p.Status)
+	setJSON(&t.Schema, p.Schema)
+	if err := required("name", t.Name); err != nil {
+		return err
+	}
+	if err := checkSlug(&t.Slug, t.Name); err != nil {
+		return err
+	}
+	if err := oneOf("status", t.Status, TopicActive, TopicInactive); err != nil {
+		return err
+	}
+	if len(t.Schema) > 0 {
+		if _, err := compileSchema(t.Schema); err != nil {
+			return invalid("schema", "does not compile: %v", err)
+		}
+	}
+	return nil
+}
+
+// Subscription delivers a topic's events to a destination, with the
+// destination's name.
+type Subscription struct {
+	store.Subscription
+	DestinationName string
+}
+
+// SubscribeParams subscribes a destination to a topic, or updates a
+// subscription (DestinationID cannot change).
+type SubscribeParams struct {
+	DestinationID string `json:"destination_id"`
+	// FilterRules must all match for an event to be delivered.
+	FilterRules FilterRules `json:"filter_rules"`
+	// TransformExpression is a JSONata expression whose result replaces
+	// the delivered body.
+	TransformExpression *string `json:"transform_expression"`
+	// Enabled defaults to true.
+	Enabled *bool `json:"enabled"`
+}
+
+var errAlreadySubscribed = withMessage(ErrConflict, "Already subscribed")
+
+// Subscribe subscribes a destination to a topic. An unknown topic or
+// destination is ErrNotFound; a destination subscribed already is
+// ErrConflict "Already subscribed" (also when two requests race: exactly
+// one wins); invalid rules or expression a *ValidationError.
+func (r *Router) Subscribe(ctx context.Context, topicID string, p SubscribeParams) (*Subscription, error) {
+	if _, err := r.GetTopic(ctx, topicID); err != nil {
+		return nil, err
+	}
+	if err := required("destination_id", p.DestinationID); err != nil {
+		return nil, err
+	}
+	s := &store.Subscription{TopicID: topicID, DestinationID: p.DestinationID, Enabled: true}
+	if err := r.applySubscription(&p, s); err != nil {
+		return nil, err
+	}
+	err := r.createResource(ctx, s, prefixSubscription)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, withMessage(ErrNotFound, "Destination not found")
+	case errors.Is(err, store.ErrConflict):
+		return nil, errAlreadySubscribed
+	case err != nil:
+		return nil, fmt.Errorf("subscribe: %w", err)
+	}
+	r.configChanged()
+	return r.describeSubscription(ctx, s), nil
+}
+
+// ListSubscriptions lists a topic's subscriptions, newest first.
+func (r *Router) ListSubscriptions(ctx context.Context, topicID string, p ListParams) (Page[*Subscription], error) {
+	if _, err := r.GetTopic(ctx, topicID); err != nil {
+		return Page[*Subscription]{}, err
+	}
+	page, err := listResources[*store.Subscription](ctx, r, store.KindSubscription, p, func(res store.Resource) bool {
+		return res.(*store.Subscription).TopicID == topicID
+	})
+	if err != nil {
+		return Page[*Subscription]{}, fmt.Errorf("list subscriptions: %w", err)
+	}
+	out := Page[*Subscription]{NextCursor: page.NextCursor}
+	for _, s := range page.Items {
+		out.Items = append(out.Items, r.describeSubscription(ctx, s))
+	}
+	return out, nil
+}
+
+// UpdateSubscription changes a subscription's rules, transform or
+// enabled flag.
+func (r *Router) UpdateSubscription(ctx context.Context, topicID, id string, p SubscribeParams) (*Subscription, error) {
+	s := new(store.Subscription)
+	err := r.updateResource(ctx, s, id, func() error {
+		if s.TopicID != topicID {
+			return store.ErrNotFound
+		}
+		if p.DestinationID != "" && p.DestinationID != s.DestinationID {
+			return invalid("destination_id", "cannot be changed")
+		}
+		return r.applySubscription(&p, s)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update subscription: %w", storeError(err, "Subscription"))
+	}
+	r.configChanged()
+	return r.describeSubscription(ctx, s), nil
+}
+
+// Unsubscribe deletes a subscription of a topic. Deliveries it queued
+// are still made.
+func (r *Router) Unsubscribe(ctx context.Context, topicID, id string) error {
+	if _, err := r.getSubscription(ctx, topicID, id); err != nil {
+		return err
+	}
+	if err := r.store.Delete(ctx, store.KindSubscription, r.tenant(ctx), id); err != nil {
+		return fmt.Errorf("unsubscribe: %w", storeError(err, "Subscription"))
+	}
+	r.configChanged()
+	return nil
+}
+
+// getSubscription loads a subscription of a topic.
+func (r *Router) getSubscription(ctx context.Context, topicID, id string) (*store.Subscription, error) {
+	s := new(store.Subscription)
+	if err := r.getResource(ctx, s, id); err != nil || s.TopicID != topicID {
+		return nil, withMessage(ErrNotFound, "Subscription not found")
+	}
+	return s, nil
+}
+
+func (r *Router) describeSubscription(ctx context.Context, s *store.Subscription) *Subscription {
+	out := &Subscription{Subscription: *s}
+	dst := &store.Destination{Meta: store.Meta{ID: s.DestinationID, OrgID: s.OrgID, EnvID: s.EnvID}}
+	if r.store.Get(ctx, dst) == nil {
+		out.DestinationName = dst.Name
+	}
+	return out
+}
+
+func (r *Router) applySubscription(p *SubscribeParams, s *store.Subscription) error {
+	set(&s.TransformExpression, p.TransformExpression)
+	set(&s.Enabled, p.Enabled)
+	if p.FilterRules != nil {
+		raw, err := p.FilterRules.encode()
+		if err != nil {
+			return err
+		}
+		s.FilterRules = raw
+	}
+	return r.checkTransform(s.TransformExpression)
+}
+
+// TestSubscription dry-runs a sample event through a subscription's
+// filter rules and transform. Nothing is stored or delivered.
+func (r *Router) TestSubscription(ctx context.Context, topicID, id string, p TestParams) (*RouteTest, error) {
+	s, err := r.getSubscription(ctx, topicID, id)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.GetTopic(ctx, topicID)
+	if err != nil {
+		return nil, err
+	}
+	route, err := r.compileSubscription(s)
+	if err != nil {
+		return nil, err
+	}
+	p.Topic = t.Slug
+	return r.testRoute(ctx, route, p.event()), nil
+}
+
+// PublishResult is the answer to a publish.
+type PublishResult struct {
+	EventID    string    `json:"event_id"`
+	Topic      string    `json:"topic"`
+	ReceivedAt time.Time `json:"received_at"`
+	// Deliveries is how many subscriptions the event was queued for.
+	Deliveries int `json:"-"`
+}
+
+var errTopicUnavailable = withMessage(ErrNotFound, "Topic not found or inactive")
+
+// Publish publishes a JSON body to the topic with the given slug in ctx's
+// tenant. The event and one delivery per enabled subscription whose
+// filter matches are stored in one durable write: when Publish returns
+// nil, every matching subscriber receives the event at least once. An
+// unknown or inactive topic is ErrNotFound; a body that breaks the
+// topic's schema a *SchemaError.
+func (r *Router) Publish(ctx context.Context, slug string, body []byte) (*PublishResult, error) {
+	ev, deliveries, err := r.preparePublish(ctx, slug, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.store.InsertEvent(ctx, ev, deliveries); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	if len(deliveries) > 0 {
+		r.wakeScheduler()
+	}
+	return &PublishResult{EventID: ev.ID, Topic: slug, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil
+}
+
+// preparePublish builds a topic event and its deliveries without storing
+// them.
+func (r *Router) preparePublish(ctx context.Context, slug string, body []byte) (*store.Event, []*store.Delivery, error) {
+	tr, err := r.routes().forTopic(ctx, r.tenant(ctx), slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, errTopicUnavailable
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("publish: %w", err)
+	}
+	if tr.topic.Status != TopicActive {
+		return nil, nil, errTopicUnavailable
+	}
+	if !json.Valid(body) {
+		return nil, nil, invalid("body", "must be JSON")
+	}
+	if tr.schema != nil {
+		if err := validateSchema(tr.schema, body); err != nil {
+			return nil, nil, err
+		}
+	}
+	now := r.now()
+	ev := &store.Event{
+		ID: newID(prefixEvent), OrgID: tr.topic.OrgID, EnvID: tr.topic.EnvID, Topic: slug,
+		Method: http.MethodPost, ContentType: "application/json", Body: body,
+		VerificationStatus: "unverified", DedupStatus: store.DedupUnique, ReceivedAt: now,
+	}
+	in := newMatchInput(body, ev.ContentType, ev.Method, "", slug, http.Header{"Content-Type": {ev.ContentType}})
+	var deliveries []*store.Delivery
+	for _, route := range tr.routes {
+		if route.active && route.filter.Match(in) {
+			deliveries = append(deliveries, newDelivery(ev, route, now))
+		}
+	}
+	return ev, deliveries, nil
+}
