@@ -85,7 +85,7 @@ func (r *Router) retryDelivery(ctx context.Context, t Tenant, deliveryID string)
 	if err != nil {
 		return nil, err
 	}
-	d, err = r.store.Requeue(ctx, t, deliveryID, store.TriggerManual, r.now(), leaseTTL(dst, r.cfg.TransformTimeout))
+	d, err = r.store.Requeue(ctx, t, deliveryID, store.TriggerManual, r.now(), r.leaseTTL(dst))
 	if err != nil {
 		return nil, storeError(err, "Delivery")
 	}

@@ -18,8 +18,9 @@ const (
 	// DefaultPollInterval is how often the scheduler looks for due
 	// deliveries when nothing wakes it.
 	DefaultPollInterval = time.Second
-	// leaseMargin is added to a destination's timeout to make the lease.
-	leaseMargin = 30 * time.Second
+	// DefaultLeaseMargin is added to a destination's timeout to make the
+	// lease of an attempt.
+	DefaultLeaseMargin = 30 * time.Second
 )
 
 // finished is a worker's report of one leased delivery.
@@ -161,7 +162,7 @@ func (s *scheduler) dispatch(ctx context.Context) time.Time {
 		if room <= 0 {
 			continue
 		}
-		ds, err := r.store.Lease(ctx, destID, now, room, leaseTTL(dst, r.cfg.TransformTimeout))
+		ds, err := r.store.Lease(ctx, destID, now, room, r.leaseTTL(dst))
 		if err != nil {
 			if ctx.Err() == nil {
 				r.log.Error("hookstream: lease deliveries", "destination_id", destID, "error", err)
@@ -185,7 +186,7 @@ func (s *scheduler) allow(ctx context.Context, dst *store.Destination, now, next
 		s.r.log.Error("hookstream: load circuit", "destination_id", dst.ID, "error", err)
 		return false, false, next
 	}
-	admit, probe, c2 := circuit.Allow(c, circuitConfig(dst), now)
+	admit, probe, c2 := circuit.Allow(c, s.r.circuitConfig(dst), now)
 	if c2 != c {
 		s.saveCircuit(ctx, dst.ID, c2)
 	}
@@ -255,7 +256,7 @@ func (s *scheduler) judge(ctx context.Context, f finished) {
 		return
 	}
 	now := s.r.now()
-	cfg := circuitConfig(dst)
+	cfg := s.r.circuitConfig(dst)
 	next := c
 	switch f.verdict {
 	case verdictSuccess:
@@ -283,13 +284,13 @@ func (s *scheduler) drain(ctx context.Context) {
 
 // circuitConfig is the destination's breaker. A probe is presumed lost only
 // after its lease could have expired, so a slow probe never gets a twin.
-func circuitConfig(dst *store.Destination) circuit.Config {
+func (r *Router) circuitConfig(dst *store.Destination) circuit.Config {
 	reset := time.Duration(dst.CircuitBreakerResetMS) * time.Millisecond
 	return circuit.Config{
 		Enabled:      dst.CircuitBreakerEnabled,
 		Threshold:    dst.CircuitBreakerThreshold,
 		Reset:        reset,
-		ProbeTimeout: max(reset, leaseTTL(dst, DefaultTransformTimeout)),
+		ProbeTimeout: max(reset, r.leaseTTL(dst)),
 	}
 }
 
@@ -300,12 +301,12 @@ func isRefused(err error) bool { return errors.Is(err, netguard.ErrBlocked) }
 // leaseTTL is how long a worker may hold a delivery of dst: its timeout,
 // the transform's, and a margin. A crashed worker's deliveries come back
 // after it.
-func leaseTTL(dst *store.Destination, transform time.Duration) time.Duration {
+func (r *Router) leaseTTL(dst *store.Destination) time.Duration {
 	timeout := time.Duration(DefaultTimeoutMS) * time.Millisecond
 	if dst != nil {
 		timeout = time.Duration(dst.TimeoutMS) * time.Millisecond
 	}
-	return timeout + transform + leaseMargin
+	return timeout + r.cfg.TransformTimeout + r.cfg.LeaseMargin
 }
 
 // wakeScheduler tells a running scheduler that deliveries became due.

@@ -171,15 +171,17 @@ func wirePayload(body []byte) (json.RawMessage, string) {
 	if len(body) == 0 {
 		return json.RawMessage("null"), ""
 	}
+	// UTF-8 first: json.Valid accepts invalid UTF-8 inside strings, which
+	// a client would decode as U+FFFD, losing the original bytes.
+	if !utf8.Valid(body) {
+		b, _ := json.Marshal(base64.StdEncoding.EncodeToString(body))
+		return b, "base64"
+	}
 	if json.Valid(body) {
 		return compactJSON(body), ""
 	}
-	if utf8.Valid(body) {
-		b, _ := json.Marshal(string(body))
-		return b, ""
-	}
-	b, _ := json.Marshal(base64.StdEncoding.EncodeToString(body))
-	return b, "base64"
+	b, _ := json.Marshal(string(body))
+	return b, ""
 }
 
 func (r *Router) apiListEvents(w http.ResponseWriter, req *http.Request) error {
@@ -187,6 +189,9 @@ func (r *Router) apiListEvents(w http.ResponseWriter, req *http.Request) error {
 	limit, err := queryInt(req, "limit", 50)
 	if err != nil {
 		return err
+	}
+	if limit == 0 {
+		limit = 50 // as ListEvents does, so pagination.limit is the real one
 	}
 	p := ListEventsParams{
 		SourceID: q.Get("source_id"), Status: q.Get("status"), DedupStatus: q.Get("dedup_status"),

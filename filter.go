@@ -100,7 +100,7 @@ func newMatchInput(body []byte, contentType, method, sourceIP, topic string, h h
 }
 
 // bodyField returns the value at a dot path of a JSON body (raw JSON for
-// objects and arrays), or "" when absent. Every segment is matched
+// objects and arrays), or "" when absent or null. Every segment is matched
 // literally: no gjson wildcard or modifier runs.
 func bodyField(body []byte, path string) string {
 	segs := strings.Split(path, ".")
@@ -108,7 +108,7 @@ func bodyField(body []byte, path string) string {
 		segs[i] = gjson.Escape(s)
 	}
 	v := gjson.GetBytes(body, strings.Join(segs, "."))
-	if !v.Exists() {
+	if !v.Exists() || v.Type == gjson.Null {
 		return ""
 	}
 	if v.Type == gjson.String {

@@ -93,6 +93,11 @@ type Config struct {
 	// nothing wakes it (other processes sharing the store, retries coming
 	// due). Defaults to DefaultPollInterval.
 	PollInterval time.Duration
+	// LeaseMargin is added to a destination's timeout (and the transform's)
+	// to make the lease of a delivery attempt: after a crash, the attempts
+	// the dead process had under way are made again once their leases
+	// expire. Defaults to DefaultLeaseMargin.
+	LeaseMargin time.Duration
 	// ConfigTTL is how long routing trusts cached configuration; this
 	// process's own changes apply at once. Defaults to DefaultConfigTTL.
 	ConfigTTL time.Duration
@@ -157,6 +162,12 @@ func (c *Config) withDefaults() (*Config, error) {
 	}
 	if out.PollInterval == 0 {
 		out.PollInterval = DefaultPollInterval
+	}
+	if out.LeaseMargin < 0 {
+		return nil, errors.New("hookstream: Config.LeaseMargin must not be negative")
+	}
+	if out.LeaseMargin == 0 {
+		out.LeaseMargin = DefaultLeaseMargin
 	}
 	if out.ConfigTTL < 0 {
 		return nil, errors.New("hookstream: Config.ConfigTTL must not be negative")

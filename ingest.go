@@ -54,9 +54,11 @@ func (r *Router) Ingest(ctx context.Context, sourceID string, req *http.Request)
 	if err := checkIP(src, clientIP); err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, r.cfg.MaxBodyBytes+1))
-	if err != nil {
-		return nil, withMessage(errBadRequest, "Could not read the request body")
+	var body []byte
+	if req.Body != nil { // a client request made without a body has none
+		if body, err = io.ReadAll(io.LimitReader(req.Body, r.cfg.MaxBodyBytes+1)); err != nil {
+			return nil, withMessage(errBadRequest, "Could not read the request body")
+		}
 	}
 	if int64(len(body)) > r.cfg.MaxBodyBytes {
 		return nil, withMessage(ErrTooLarge, fmt.Sprintf("Body too large: the limit is %d bytes", r.cfg.MaxBodyBytes))
@@ -70,7 +72,7 @@ func (r *Router) Ingest(ctx context.Context, sourceID string, req *http.Request)
 		SourceName: src.Name, SourceSlug: src.Slug,
 	}
 	if src.VerificationEnabled {
-		if err := verifyRequest(src, req, body, now); err != nil {
+		if err := verifyRequest(src, req, body, now, r.cfg.BaseURL); err != nil {
 			return nil, withMessage(ErrUnauthorized, "Signature verification failed: "+err.Error())
 		}
 		ev.VerificationStatus = "verified"
@@ -208,11 +210,20 @@ func inList(list []string, ip netip.Addr) bool {
 		return false
 	}
 	for _, s := range list {
-		if p, err := parsePrefix(s); err == nil && p.Contains(ip) {
+		if p, err := parsePrefix(s); err == nil && unmapPrefix(p).Contains(ip) {
 			return true
 		}
 	}
 	return false
+}
+
+// unmapPrefix turns an IPv4-mapped IPv6 prefix (::ffff:192.0.2.0/120) into
+// its IPv4 form, since client addresses are unmapped before matching.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p
 }
 
 func flatQuery(req *http.Request) map[string]string {

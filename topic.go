@@ -317,6 +317,48 @@ func (r *Router) Publish(ctx context.Context, slug string, body []byte) (*Publis
 	return &PublishResult{EventID: ev.ID, Topic: slug, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil
 }
 
+// ErrTxUnsupported is returned by PublishTx when the Router's store cannot
+// join a caller's transaction (it does not implement
+// store.TxEventInserter).
+var ErrTxUnsupported = errors.New("hookstream: the store does not support transactional publish")
+
+// PublishTx is Publish inside a transaction the caller owns (a
+// transactional outbox): the event and its deliveries are written in tx,
+// so they exist if and only if the caller commits tx together with its own
+// writes. With the default bolt store, tx is a writable *bbolt.Tx of the
+// store's database:
+//
+//	db := router.Store().(*bolt.Store).DB()
+//	err := db.Update(func(tx *bbolt.Tx) error {
+//		if err := tx.Bucket([]byte("orders")).Put(id, order); err != nil {
+//			return err
+//		}
+//		_, err := router.PublishTx(ctx, tx, "orders", event)
+//		return err
+//	})
+//
+// Deliveries start once tx commits (the scheduler is woken at commit when
+// tx offers OnCommit, as *bbolt.Tx does; otherwise at its next poll).
+// While tx is open, call no other Router method that writes: bbolt has one
+// writer at a time, and tx is it.
+func (r *Router) PublishTx(ctx context.Context, tx any, slug string, body []byte) (*PublishResult, error) {
+	txs, ok := r.store.(store.TxEventInserter)
+	if !ok {
+		return nil, ErrTxUnsupported
+	}
+	ev, deliveries, err := r.preparePublish(ctx, slug, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := txs.InsertEventTx(tx, ev, deliveries); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	if c, ok := tx.(interface{ OnCommit(func()) }); ok && len(deliveries) > 0 {
+		c.OnCommit(r.wakeScheduler)
+	}
+	return &PublishResult{EventID: ev.ID, Topic: slug, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil
+}
+
 // preparePublish builds a topic event and its deliveries without storing
 // them.
 func (r *Router) preparePublish(ctx context.Context, slug string, body []byte) (*store.Event, []*store.Delivery, error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hookstream-go/hookstream/internal/signature"
@@ -100,8 +101,11 @@ func validateVerification(src *store.Source) error {
 	return nil
 }
 
-// verifyRequest checks an ingested request's signature.
-func verifyRequest(src *store.Source, req *http.Request, body []byte, now time.Time) error {
+// verifyRequest checks an ingested request's signature. baseURL is
+// Config.BaseURL: a provider that signs the URL it called (Twilio) may have
+// called the source's ingest_url, which a proxy or http.StripPrefix
+// rewrote before the request got here, so that URL is tried too.
+func verifyRequest(src *store.Source, req *http.Request, body []byte, now time.Time, baseURL string) error {
 	u := *req.URL
 	if u.Host == "" {
 		u.Host = req.Host
@@ -116,7 +120,22 @@ func verifyRequest(src *store.Source, req *http.Request, body []byte, now time.T
 	if mediaType(req.Header.Get("Content-Type")) == "application/x-www-form-urlencoded" {
 		form, _ = url.ParseQuery(string(body))
 	}
-	return signature.Verify(verificationConfig(src), signature.Request{
-		Method: req.Method, URL: u.String(), Header: req.Header, Body: body, Form: form,
-	}, now)
+	cfg := verificationConfig(src)
+	sreq := signature.Request{Method: req.Method, URL: u.String(), Header: req.Header, Body: body, Form: form}
+	err := signature.Verify(cfg, sreq, now)
+	if err == nil || baseURL == "" || src.Template != signature.TemplateTwilio {
+		return err
+	}
+	ingestURL := strings.TrimSuffix(baseURL, "/") + "/v1/ingest/" + url.PathEscape(src.ID)
+	if req.URL.RawQuery != "" {
+		ingestURL += "?" + req.URL.RawQuery
+	}
+	if ingestURL == sreq.URL {
+		return err
+	}
+	sreq.URL = ingestURL
+	if signature.Verify(cfg, sreq, now) == nil {
+		return nil
+	}
+	return err
 }

@@ -96,6 +96,9 @@ func TestCompile_rejects(t *testing.T) {
 		{"doubling calls", `($d := function($s){ $s & $s }; {"x": $d($d($d($d($d($d($d($d($d($d("ab"))))))))))})`, "over 1000 times"},
 		{"doubling arrays", `($a := [$, $]; $b := [$a, $a]; $c := [$b, $b]; $d := [$c, $c]; $e := [$d, $d]; $f := [$e, $e]; $g := [$f, $f]; $h := [$g, $g]; $i := [$h, $h]; $j := [$i, $i]; {"j": $j})`, "over 1000 times"},
 		{"doubling objects", `($o := {"a": $}; $p := {"a": $o, "b": $o}; $q := {"a": $p, "b": $p}; $r := {"a": $q, "b": $q}; $s := {"a": $r, "b": $r}; $t := {"a": $s, "b": $s}; $u := {"a": $t, "b": $t}; $v := {"a": $u, "b": $u}; $w := {"a": $v, "b": $v}; $x := {"a": $w, "b": $w}; $y := {"a": $x, "b": $x}; {"s": $string($y)})`, "over 1000 times"},
+		{"parser hang", `function($a)<n !>{$a}`, "unsupported '!' after a function type signature"},
+		{"parser hang with tilde", "(function($a)<n>{$a}; $x ~ 1)", "unsupported '~'"},
+		{"parser panic", "0!骬", "cannot parse expression"},
 		{"too deep", deep, "nests deeper"},
 		{"too long", long, "longer than"},
 	}

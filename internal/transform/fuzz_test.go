@@ -37,8 +37,10 @@ func FuzzCompile(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, expr string) {
-		if root, err := parseRecovered(expr); err == nil {
-			checkChildren(t, root)
+		if checkSignatures(expr) == nil {
+			if root, err := parseRecovered(expr); err == nil {
+				checkChildren(t, root)
+			}
 		}
 		p, err := c.Compile(expr)
 		if err != nil {

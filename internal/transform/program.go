@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +44,9 @@ func compile(expr string, r *runner) (_ *Program, err error) {
 	if len(expr) > MaxExpressionBytes {
 		return nil, &CompileError{Reason: fmt.Sprintf("expression longer than %d bytes", MaxExpressionBytes)}
 	}
+	if err := checkSignatures(expr); err != nil {
+		return nil, &CompileError{Reason: err.Error()}
+	}
 	defer func() {
 		// jparse re-panics on unexpected parser states.
 		if v := recover(); v != nil {
@@ -68,6 +72,57 @@ func compile(expr string, r *runner) (_ *Program, err error) {
 		p.pool.Put(inst)
 	}
 	return p, nil
+}
+
+// checkSignatures refuses input on which jparse never returns. Its lexer
+// makes no progress on a '!' not followed by '=' or a '~' not followed by
+// '>', and the loop reading a function's type signature (function($a)<n:n>)
+// only stops at '{' or the end. So once an expression has a type
+// signature, such a character anywhere after it (conservatively, even in a
+// string) is refused.
+func checkSignatures(expr string) error {
+	for i := 0; i < len(expr); i++ {
+		rest := expr[i:]
+		var n int
+		switch {
+		case strings.HasPrefix(rest, "function"):
+			n = len("function")
+		case strings.HasPrefix(rest, "λ"):
+			n = len("λ")
+		default:
+			continue
+		}
+		j := i + n + whitespace(expr[i+n:])
+		if j >= len(expr) || expr[j] != '(' {
+			continue
+		}
+		k := strings.IndexByte(expr[j:], ')')
+		if k < 0 {
+			return nil
+		}
+		k += j + 1
+		k += whitespace(expr[k:])
+		if k >= len(expr) || expr[k] != '<' {
+			continue
+		}
+		for m := k; m < len(expr); m++ {
+			switch c := expr[m]; {
+			case c == '!' && !strings.HasPrefix(expr[m:], "!="),
+				c == '~' && !strings.HasPrefix(expr[m:], "~>"):
+				return fmt.Errorf("unsupported %q after a function type signature", c)
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+func whitespace(s string) int {
+	n := 0
+	for n < len(s) && strings.IndexByte(" \t\n\r\v", s[n]) >= 0 {
+		n++
+	}
+	return n
 }
 
 // String returns the expression.

@@ -18,6 +18,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/hookstream-go/hookstream/store"
 	"github.com/hookstream-go/hookstream/store/internal/kv"
 	bbolt "go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
@@ -52,7 +53,10 @@ type Options struct {
 // failing the others.
 type Store struct {
 	*kvStore
+	engine *engine
 }
+
+var _ store.TxEventInserter = (*Store)(nil)
 
 type kvStore = kv.Store
 
@@ -84,5 +88,24 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err := e.createBuckets(); err != nil {
 		return nil, errors.Join(fmt.Errorf("bolt: open: %w", err), db.Close())
 	}
-	return &Store{kv.New("bolt", e)}, nil
+	return &Store{kvStore: kv.New("bolt", e), engine: e}, nil
+}
+
+// DB returns the bbolt database of the store, so an application can keep
+// its own buckets in the same file and write them in the same transaction
+// as an event (see InsertEventTx). Never touch hookstream's own buckets.
+func (s *Store) DB() *bbolt.DB { return s.engine.db }
+
+// InsertEventTx is InsertEvent inside tx, a writable *bbolt.Tx of s.DB()
+// that the caller owns: the event and its deliveries are stored if and
+// only if the caller commits tx. Durability follows the caller's commit.
+func (s *Store) InsertEventTx(tx any, e *store.Event, ds []*store.Delivery) error {
+	btx, ok := tx.(*bbolt.Tx)
+	if !ok {
+		return fmt.Errorf("bolt: insert event: transaction is a %T, not a *bbolt.Tx", tx)
+	}
+	if btx.DB() != s.engine.db || !btx.Writable() {
+		return errors.New("bolt: insert event: transaction is not a writable transaction of this store's database")
+	}
+	return s.InsertEventIn(&boltTx{tx: btx, names: &s.engine.names}, e, ds)
 }

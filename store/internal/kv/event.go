@@ -10,22 +10,41 @@ import (
 
 // InsertEvent implements store.EventStore.
 func (s *Store) InsertEvent(ctx context.Context, e *store.Event, ds []*store.Delivery) error {
-	// Encode here, not in the transaction: concurrent writes share one
-	// writer, but not this work. The event is encoded as no duplicate, and
-	// again in the rare case it is one.
+	write, err := newEventWrite(e, ds)
+	if err != nil {
+		return s.wrap("insert event", err)
+	}
+	return s.update(ctx, "insert event", write)
+}
+
+// InsertEventIn is InsertEvent inside tx, a write transaction of this
+// store's engine that the caller runs and commits (or rolls back).
+func (s *Store) InsertEventIn(tx Tx, e *store.Event, ds []*store.Delivery) error {
+	write, err := newEventWrite(e, ds)
+	if err == nil {
+		err = s.run(context.Background(), func(fn func(Tx) error) error { return fn(tx) }, write)
+	}
+	return s.wrap("insert event", err)
+}
+
+// newEventWrite returns the write of an event and its deliveries. It
+// encodes them first, outside any transaction: concurrent writes share one
+// writer, but not this work. The event is encoded as no duplicate, and
+// again in the rare case it is one.
+func newEventWrite(e *store.Event, ds []*store.Delivery) (func(Tx) error, error) {
 	setInserted(e, len(ds), false)
 	data, err := json.Marshal(e)
 	if err != nil {
-		return s.wrap("insert event", err)
+		return nil, err
 	}
 	deliveryData := make([][]byte, len(ds))
 	for i, d := range ds {
 		d.State, d.LeaseToken, d.Seq = store.DeliveryPending, "", 0
 		if deliveryData[i], err = json.Marshal(d); err != nil {
-			return s.wrap("insert event", err)
+			return nil, err
 		}
 	}
-	return s.update(ctx, "insert event", func(tx Tx) error {
+	return func(tx Tx) error {
 		events := tx.Bucket(BucketEvents)
 		if events.Get([]byte(e.ID)) != nil {
 			return store.ErrConflict
@@ -57,7 +76,7 @@ func (s *Store) InsertEvent(ctx context.Context, e *store.Event, ds []*store.Del
 			}
 		}
 		return nil
-	})
+	}, nil
 }
 
 // setInserted sets the fields InsertEvent decides of an event stored with
