@@ -74,9 +74,9 @@ func TestHandler_CreateConnection_Seed(t *testing.T) {
 	// The seed's request body, with real IDs.
 	body := map[string]any{
 		"org_id": DefaultOrgID, "env_id": DefaultEnvID, "source_id": src["id"], "destination_id": dst["id"],
-		"name": "string", "description": "string",
-		"filter_rules": []any{map[string]any{"field": "payload.type", "op": "eq", "value": "x"}},
-		"enabled": true, "transform_enabled": true, "transform_expression": `{"a": type}`,
+		"name": "string", "description": "string", "enabled": true,
+		"filter_rules":      []any{map[string]any{"field": "payload.type", "op": "eq", "value": "x"}},
+		"transform_enabled": true, "transform_expression": `{"a": type}`,
 	}
 	res := call(t, r, "POST", "/v1/connections", testKey, body)
 	if res.status != http.StatusCreated {
