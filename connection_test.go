@@ -154,3 +154,20 @@ func TestRouter_DeleteInUse(t *testing.T) {
 		t.Errorf("GetSource after delete: err = %v, want ErrNotFound", err)
 	}
 }
+
+func TestFilterRules_EmptyObjectsAreNoRules(t *testing.T) {
+	t.Parallel()
+	var rs FilterRules
+	if err := rs.UnmarshalJSON([]byte(`[{}, {"field": "method", "op": "eq", "value": "POST"}, {}]`)); err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Field != "method" {
+		t.Errorf("rules = %+v, want the one real rule", rs)
+	}
+	if err := rs.UnmarshalJSON([]byte(`[{}]`)); err != nil || len(rs) != 0 {
+		t.Errorf("[{}] = %+v, %v; want no rules", rs, err)
+	}
+	if err := rs.UnmarshalJSON([]byte(`[{"field": "method"}]`)); err == nil {
+		t.Error("a rule without op was accepted")
+	}
+}

@@ -32,13 +32,15 @@ type FilterRule struct {
 type FilterRules []FilterRule
 
 // UnmarshalJSON decodes and validates rules; a problem is a
-// *ValidationError naming the rule's index.
+// *ValidationError naming the rule's index. An empty object ({}) is not a
+// rule and is dropped: hookstream's own examples send "filter_rules": [{}]
+// to mean no filter.
 func (rs *FilterRules) UnmarshalJSON(data []byte) error {
 	if isNull(data) {
 		*rs = nil
 		return nil
 	}
-	rules, err := filter.Parse(data)
+	rules, err := filter.Parse(dropEmptyRules(data))
 	if err != nil {
 		return ruleError(err)
 	}
@@ -51,6 +53,31 @@ func (rs *FilterRules) UnmarshalJSON(data []byte) error {
 	}
 	*rs = out
 	return nil
+}
+
+// dropEmptyRules removes the empty objects from a JSON array of rules
+// (anything else is returned as it is, for filter.Parse to judge).
+func dropEmptyRules(data []byte) []byte {
+	var items []json.RawMessage
+	if json.Unmarshal(data, &items) != nil {
+		return data
+	}
+	kept := items[:0]
+	for _, item := range items {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(item, &obj) == nil && obj != nil && len(obj) == 0 {
+			continue
+		}
+		kept = append(kept, item)
+	}
+	if len(kept) == len(items) {
+		return data
+	}
+	out, err := json.Marshal(kept)
+	if err != nil {
+		return data
+	}
+	return out
 }
 
 // encode validates the rules and returns their stored JSON form (nil for

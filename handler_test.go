@@ -75,8 +75,8 @@ func TestHandler_CreateConnection_Seed(t *testing.T) {
 	body := map[string]any{
 		"org_id": DefaultOrgID, "env_id": DefaultEnvID, "source_id": src["id"], "destination_id": dst["id"],
 		"name": "string", "description": "string", "enabled": true,
-		"filter_rules":      []any{map[string]any{"field": "payload.type", "op": "eq", "value": "x"}},
-		"transform_enabled": true, "transform_expression": `{"a": type}`,
+		"filter_rules":      []any{map[string]any{}}, // as the seed sends it
+		"transform_enabled": true, "transform_expression": "string",
 	}
 	res := call(t, r, "POST", "/v1/connections", testKey, body)
 	if res.status != http.StatusCreated {
@@ -87,9 +87,15 @@ func TestHandler_CreateConnection_Seed(t *testing.T) {
 	if conn["enabled"] != 1.0 || conn["transform_enabled"] != 1.0 || conn["source_name"] != "Stripe" {
 		t.Errorf("connection = %v", conn)
 	}
+	if conn["filter_rules"] != nil {
+		t.Errorf("filter_rules = %v, want null for the seed's [{}]", conn["filter_rules"])
+	}
+	// Real rules come back as a JSON-encoded string.
+	body["filter_rules"] = []any{map[string]any{"field": "payload.type", "operator": "eq", "value": "x"}}
+	withRules := mustCall(t, r, "POST", "/v1/connections", body, 201)["connection"].(map[string]any)
 	var rules []map[string]any
-	if err := json.Unmarshal([]byte(conn["filter_rules"].(string)), &rules); err != nil || rules[0]["op"] != "eq" {
-		t.Errorf("filter_rules = %v, want a JSON-encoded array", conn["filter_rules"])
+	if err := json.Unmarshal([]byte(withRules["filter_rules"].(string)), &rules); err != nil || rules[0]["op"] != "eq" {
+		t.Errorf("filter_rules = %v, want a JSON-encoded array", withRules["filter_rules"])
 	}
 
 	t.Run("Bearer", func(t *testing.T) {

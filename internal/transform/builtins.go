@@ -56,6 +56,20 @@ var timeNames = []string{"now", "millis"}
 // seam, set only by tests before any evaluation.
 var testBuiltins map[string]jsonata.Extension
 
+// referencedBuiltins returns the built-ins among the variable names an
+// expression refers to; $now and $millis are bound by jsonata-go itself.
+func referencedBuiltins(names map[string]bool) []string {
+	var out []string
+	for name := range names {
+		if _, ok := templates[name]; ok {
+			out = append(out, name)
+		} else if _, ok := testBuiltins[name]; ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // isBuiltin reports whether $name is a function the expression did not
 // define.
 func isBuiltin(name string) bool {

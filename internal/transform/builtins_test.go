@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	jsonata "github.com/blues/jsonata-go"
+	"github.com/blues/jsonata-go/jparse"
 )
 
 // jsonataBaseEnv reads the names of jsonata-go's package-level built-ins
@@ -59,7 +60,9 @@ func jsonataBaseEnv(t *testing.T) []string {
 
 // TestBuiltins_shadowEveryBuiltin proves that an instance never reaches a
 // shared built-in: builtinNames is exactly jsonata-go's base environment,
-// and each name resolves to the instance's private copy.
+// and each name resolves to the instance's private copy when the
+// expression refers to it (TestCompile_referencedBuiltins checks that
+// every reference is found).
 func TestBuiltins_shadowEveryBuiltin(t *testing.T) {
 	t.Parallel()
 	want := jsonataBaseEnv(t)
@@ -76,7 +79,8 @@ func TestBuiltins_shadowEveryBuiltin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inst, err := (&Program{expr: "$" + name}).newInstance()
+		p := &Program{expr: "$" + name, builtins: referencedBuiltins(map[string]bool{name: true})}
+		inst, err := p.newInstance()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,8 +119,8 @@ var equivalence = []string{
 	`$exists(obj.a)`, `$distinct([1, 1, 2])`, `$count(nums)`, `$reverse(nums)`, `$sort(nums)`, `$sort(nums, function($a, $b){ $a < $b })`,
 	`$count($shuffle(nums))`, `$zip(nums, tags)`, `$append(nums, tags)`, `$map(nums, function($v, $i){ $v * $i })`,
 	`$filter(nums, function($v){ $v > 1 })`, `$reduce(nums, function($a, $b){ $a + $b }, 10)`, `$single(nums, function($v){ $v = 2 })`,
-	`$each(obj, function($v, $k){ $k & $v })`, `$sift(obj, function($v){ $v > 1 })`, `obj.$sift(function($v, $k){ $k = "a" })`,
-	`$keys(obj)`, `obj.$keys()`, `$lookup(obj, "b")`, `obj.$lookup("a")`, `$spread(obj)`, `obj.$spread()`, `$merge([obj, {"c": 3}])`,
+	`$sort($each(obj, function($v, $k){ $k & $v }))`, `$sift(obj, function($v){ $v > 1 })`, `obj.$sift(function($v, $k){ $k = "a" })`,
+	`$sort($keys(obj))`, `$sort(obj.$keys())`, `$lookup(obj, "b")`, `obj.$lookup("a")`, `$count($spread(obj))`, `$count(obj.$spread())`, `$merge([obj, {"c": 3}])`,
 	`$fromMillis(0)`, `zero.$fromMillis()`, `$toMillis("1970-01-01T00:00:01Z")`, `when.$toMillis()`, `$type(nums)`, `obj.$type()`,
 	`$map(tags, $uppercase)`, `$map(tags, $substring(?, 0, 1))`, `$sort(tags)`, `$error("boom")`, `$substring(n)`,
 }
@@ -230,5 +234,44 @@ func TestProgram_Eval_concurrent(t *testing.T) {
 	wg.Wait()
 	for _, e := range errs {
 		t.Error(e)
+	}
+}
+
+// astNames collects the names of every variable in the tree, walking it
+// by reflection (independently of children).
+func astNames(n jparse.Node, names map[string]bool) {
+	if v, ok := n.(*jparse.VariableNode); ok {
+		names[v.Name] = true
+	}
+	for _, k := range reflectChildren(n) {
+		astNames(k, names)
+	}
+}
+
+// checkReferencedBuiltins checks that p registers every built-in its
+// expression refers to.
+func checkReferencedBuiltins(t *testing.T, p *Program) {
+	t.Helper()
+	root, err := jparse.Parse(p.expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	astNames(root, names)
+	for name := range names {
+		if _, ok := templates[name]; ok && !slices.Contains(p.builtins, name) {
+			t.Errorf("%s: $%s is not registered", p.expr, name)
+		}
+	}
+}
+
+func TestCompile_referencedBuiltins(t *testing.T) {
+	t.Parallel()
+	for _, expr := range equivalence {
+		p, err := Compile(`{"r": ` + expr + `}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReferencedBuiltins(t, p)
 	}
 }

@@ -43,6 +43,7 @@ type analysis struct {
 	params   map[string]bool            // lambda parameter names
 	assigns  map[string][]jparse.Node   // assigned values by variable
 	edges    map[string]map[string]bool // function name → functions its definitions refer to
+	names    map[string]bool            // every $name the expression refers to
 	apply    bool                       // the expression uses ~>
 	rangeMul float64
 }
@@ -52,6 +53,7 @@ func analyze(root jparse.Node) (*analysis, error) {
 	a := &analysis{
 		funcs:    map[string]bool{},
 		params:   map[string]bool{},
+		names:    map[string]bool{},
 		assigns:  map[string][]jparse.Node{},
 		edges:    map[string]map[string]bool{},
 		rangeMul: 1,
@@ -189,6 +191,8 @@ func (a *analysis) collect(n jparse.Node, depth int, stmt bool) error {
 		return fmt.Errorf("expression nests deeper than %d", MaxDepth)
 	}
 	switch n := n.(type) {
+	case *jparse.VariableNode:
+		a.names[n.Name] = true
 	case *jparse.AssignmentNode:
 		if n.Name == "" || n.Name == "$" || isBuiltin(n.Name) {
 			return fmt.Errorf("cannot assign to $%s", n.Name)

@@ -50,6 +50,7 @@ func FuzzCompile(f *testing.F) {
 			}
 			return
 		}
+		checkReferencedBuiltins(t, p)
 		_, _ = p.Eval(context.Background(), input)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -20,8 +20,12 @@ type Program struct {
 	// syntax tree of x ~> $f() in place on each evaluation, so such an
 	// expression is compiled afresh for every evaluation.
 	fresh bool
-	pool  sync.Pool // *instance
-	r     *runner
+	// builtins are the built-ins the expression refers to: jsonata-go
+	// finds a function only by looking up a $name of the syntax tree, so
+	// these are all it can reach.
+	builtins []string
+	pool     sync.Pool // *instance
+	r        *runner
 }
 
 // instance is one private compilation of a Program: its own syntax tree
@@ -61,7 +65,7 @@ func compile(expr string, r *runner) (_ *Program, err error) {
 	if err != nil {
 		return nil, &CompileError{Reason: err.Error()}
 	}
-	p := &Program{expr: expr, fresh: a.apply, r: r}
+	p := &Program{expr: expr, fresh: a.apply, builtins: referencedBuiltins(a.names), r: r}
 	// Compile one instance now: it proves jsonata-go accepts the
 	// expression, and serves the first evaluation.
 	inst, err := p.newInstance()
@@ -134,17 +138,20 @@ func (p *Program) newInstance() (*instance, error) {
 		return nil, err
 	}
 	inst := &instance{expr: e}
-	vars := make(map[string]any, len(builtinNames))
-	for _, name := range builtinNames {
+	vars := make(map[string]any, len(p.builtins))
+	exts := map[string]jsonata.Extension{}
+	for _, name := range p.builtins {
+		if ext, ok := testBuiltins[name]; ok {
+			exts[name] = ext
+			continue
+		}
 		vars[name] = newBuiltin(name, inst)
 	}
 	if err := e.RegisterVars(vars); err != nil {
 		return nil, err
 	}
-	if len(testBuiltins) > 0 {
-		if err := e.RegisterExts(testBuiltins); err != nil {
-			return nil, err
-		}
+	if err := e.RegisterExts(exts); err != nil {
+		return nil, err
 	}
 	return inst, nil
 }

@@ -1,20 +1,37 @@
 package transform
 
 import (
+	"fmt"
 	"sync"
+	"sync/atomic"
+	"testing"
 
 	jsonata "github.com/blues/jsonata-go"
 )
 
 // Test-only built-ins, registered before any test runs:
 //
-//	$block(name)  blocks until the test closes the channel gates[name]
+//	$block(name)  blocks until the gate name (see newGate) is released
 //	$panic(msg)   panics
-var gates sync.Map // string → chan struct{}
+var (
+	gates     sync.Map // string → chan struct{}
+	gateCount atomic.Int64
+)
 
 func gate(name string) chan struct{} {
 	ch, _ := gates.LoadOrStore(name, make(chan struct{}))
 	return ch.(chan struct{})
+}
+
+// newGate returns a fresh gate name for $block and a function releasing
+// it; the gate is released at the end of the test at the latest.
+func newGate(t *testing.T) (string, func()) {
+	name := fmt.Sprintf("gate%d", gateCount.Add(1))
+	ch := gate(name)
+	var once sync.Once
+	release := func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(release)
+	return name, release
 }
 
 func init() {

@@ -223,8 +223,7 @@ func TestProgram_Eval_timeout(t *testing.T) {
 func TestProgram_Eval_contextDeadline(t *testing.T) {
 	t.Parallel()
 	c := newCache(t, nil)
-	gate := t.Name()
-	defer close(gateFor(gate))
+	gate, _ := newGate(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
 	defer cancel()
 	_, err := c.Eval(ctx, fmt.Sprintf(`{"x": $block(%q)}`, gate), []byte(`{}`))
@@ -239,8 +238,6 @@ func TestProgram_Eval_contextDeadline(t *testing.T) {
 	}
 }
 
-func gateFor(name string) chan struct{} { return gate(name) }
-
 // TestCache_Eval_runaway: an evaluation that cannot be stopped keeps its
 // goroutine after its deadline; at MaxRunaway such evaluations, new ones
 // are refused, and a slow evaluation never stalls the others.
@@ -249,7 +246,8 @@ func TestCache_Eval_runaway(t *testing.T) {
 	c := newCache(t, &Config{Timeout: 20 * time.Millisecond, MaxRunaway: 2})
 	ctx := context.Background()
 	block := func(name string) string { return fmt.Sprintf(`{"x": $block(%q)}`, name) }
-	g1, g2 := t.Name()+"/1", t.Name()+"/2"
+	g1, release1 := newGate(t)
+	g2, release2 := newGate(t)
 
 	if _, err := c.Eval(ctx, block(g1), []byte(`{}`)); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("first Eval error = %v, want ErrTimeout", err)
@@ -268,8 +266,8 @@ func TestCache_Eval_runaway(t *testing.T) {
 		t.Fatalf("Eval at the runaway limit: %v, want ErrOverloaded", err)
 	}
 
-	close(gate(g1))
-	close(gate(g2))
+	release1()
+	release2()
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := c.Wait(wctx); err != nil {
