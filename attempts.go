@@ -206,6 +206,9 @@ func (r *Router) apiListAttempts(w http.ResponseWriter, req *http.Request) error
 	if err != nil {
 		return err
 	}
+	if limit == 0 {
+		limit = 50
+	}
 	offset, err := queryInt(req, "offset", 0)
 	if err != nil {
 		return err
@@ -213,7 +216,7 @@ func (r *Router) apiListAttempts(w http.ResponseWriter, req *http.Request) error
 	p := ListAttemptsParams{
 		EventID: q.Get("event_id"), ConnectionID: q.Get("connection_id"), DestinationID: q.Get("destination_id"),
 		Status: q.Get("status"), DLQOnly: q.Get("is_dlq") == "1" || q.Get("is_dlq") == "true",
-		Limit: min(max(limit, 1), MaxPageLimit), Offset: offset,
+		Limit: min(limit, MaxPageLimit), Offset: offset,
 	}
 	page, err := r.ListAttempts(req.Context(), p)
 	if err != nil {

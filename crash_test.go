@@ -162,11 +162,13 @@ func TestRouter_Ingest_Crash(t *testing.T) {
 	)
 	kill := func() {
 		killOnce.Do(func() {
+			// Closed first, so that no failure the kill causes is taken
+			// for one before it.
+			close(killed)
 			inFlightAtKill.Store(inFlight.Load())
 			if err := cmd.Process.Kill(); err != nil { // SIGKILL
 				t.Errorf("kill: %v", err)
 			}
-			close(killed)
 		})
 	}
 	var wg sync.WaitGroup

@@ -268,10 +268,8 @@ func (s *scheduler) judge(ctx context.Context, f finished) {
 			next = circuit.Abandon(c, now)
 		}
 	}
-	if next.State != c.State || next.NextProbeAt != c.NextProbeAt {
+	if next != c {
 		s.saveCircuit(ctx, f.destID, next)
-	} else {
-		s.circuits[f.destID] = next // failure counts live in memory
 	}
 }
 

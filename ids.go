@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // ID prefixes of spec §1.
@@ -25,6 +26,14 @@ const (
 
 // newID returns prefix followed by 32 lowercase hex digits from crypto/rand.
 func newID(prefix string) string { return prefix + randomHex(16) }
+
+// newOrderedID returns prefix followed by 32 lowercase hex digits: the
+// time in nanoseconds, then 64 random bits. Records keyed by such IDs are
+// appended at the end of the store's B+tree instead of all over it, which
+// keeps a commit of many new records to few pages.
+func newOrderedID(prefix string, now time.Time) string {
+	return fmt.Sprintf("%s%016x%s", prefix, uint64(now.UnixNano()), randomHex(8))
+}
 
 // randomHex returns n random bytes as lowercase hex.
 func randomHex(n int) string {

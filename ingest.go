@@ -113,7 +113,7 @@ func (r *Router) Ingest(ctx context.Context, sourceID string, req *http.Request)
 // newDelivery is a pending delivery of ev along route.
 func newDelivery(ev *store.Event, route *compiledRoute, now time.Time) *store.Delivery {
 	return &store.Delivery{
-		ID: newID(prefixDelivery), OrgID: ev.OrgID, EnvID: ev.EnvID, EventID: ev.ID,
+		ID: newOrderedID(prefixDelivery, now), OrgID: ev.OrgID, EnvID: ev.EnvID, EventID: ev.ID,
 		ConnectionID: route.connectionID, SubscriptionID: route.subscriptionID,
 		DestinationID: route.destinationID, State: store.DeliveryPending, Held: route.held,
 		NextAt: now, Trigger: store.TriggerInitial, CreatedAt: now, UpdatedAt: now,

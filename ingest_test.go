@@ -833,6 +833,68 @@ func signedProviders(t *testing.T) []signedProvider {
 			},
 		},
 		{
+			name: "Intercom", params: SourceParams{Template: ptr("intercom")}, secret: "intercom-client-secret",
+			body: `{"type":"notification_event","data":{"item":{"id":1000}}}`,
+			sign: func(_, secret string, body []byte, _ time.Time) webhook {
+				w := webhook{body: body, header: http.Header{"Content-Type": {"application/json"}}}
+				w.header.Set("X-Hub-Signature", "sha1="+hmacHex(sha1.New, secret, string(body)))
+				return w
+			},
+		},
+		{
+			name: "Resend", params: SourceParams{Template: ptr("resend")}, secret: standardSecret, signedAt: true,
+			body: `{"type":"email.delivered","amount":1000}`, sign: standard("svix"),
+		},
+		{
+			name: "Clerk", params: SourceParams{Template: ptr("clerk")}, secret: standardSecret, signedAt: true,
+			body: `{"type":"user.created","amount":1000}`, sign: standard("svix"),
+		},
+		{
+			name: "HMACSHA256HexDefaultHeader", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr("hmac_sha256")}, secret: "generic-secret",
+			body: `{"amount":1000}`,
+			sign: func(_, secret string, body []byte, _ time.Time) webhook {
+				w := webhook{body: body, header: http.Header{"Content-Type": {"application/json"}}}
+				w.header.Set("X-hookstream-Signature", hmacHex(sha256.New, secret, string(body)))
+				return w
+			},
+		},
+		{
+			name: "HMACSHA256Base64", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr("hmac-sha256"), VerificationHeader: ptr("X-Signature")}, secret: "generic-secret",
+			body: `{"amount":1000}`,
+			sign: func(_, secret string, body []byte, _ time.Time) webhook {
+				w := webhook{body: body, header: http.Header{"Content-Type": {"application/json"}}}
+				w.header.Set("X-Signature", hmacBase64(sha256.New, []byte(secret), string(body)))
+				return w
+			},
+		},
+		{
+			name: "HMACSHA256Prefixed", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr("hmac_sha256"), VerificationHeader: ptr("x-signature")}, secret: "generic-secret",
+			body: `{"amount":1000}`,
+			sign: func(_, secret string, body []byte, _ time.Time) webhook {
+				w := webhook{body: body, header: http.Header{"Content-Type": {"application/json"}}}
+				w.header.Set("X-Signature", "sha256="+hmacHex(sha256.New, secret, string(body)))
+				return w
+			},
+		},
+		{
+			name: "HMACSHA1Prefixed", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr("hmac_sha1"), VerificationHeader: ptr("X-Signature")}, secret: "generic-secret",
+			body: `{"amount":1000}`,
+			sign: func(_, secret string, body []byte, _ time.Time) webhook {
+				w := webhook{body: body, header: http.Header{"Content-Type": {"application/json"}}}
+				w.header.Set("X-Signature", "sha1="+hmacHex(sha1.New, secret, string(body)))
+				return w
+			},
+		},
+		{
+			name: "HMACSHA1Base64", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr("hmac_sha1"), VerificationHeader: ptr("X-Signature")}, secret: "generic-secret",
+			body: `{"amount":1000}`,
+			sign: func(_, secret string, body []byte, _ time.Time) webhook {
+				w := webhook{body: body, header: http.Header{"Content-Type": {"application/json"}}}
+				w.header.Set("X-Signature", hmacBase64(sha1.New, []byte(secret), string(body)))
+				return w
+			},
+		},
+		{
 			name: "Typeform", params: SourceParams{Template: ptr("typeform")}, secret: "typeform-secret",
 			body: `{"event_id":"01H","form_response":{"answers":[{"number":1000}]}}`,
 			sign: func(_, secret string, body []byte, _ time.Time) webhook {

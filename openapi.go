@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,6 +22,9 @@ type apiDoc struct {
 	summary string
 	// request is a zero value of the request body type, or nil.
 	request any
+	// required lists the request body fields a client must send (none
+	// for updates: they change only what they name).
+	required []string
 	// status and response describe the success answer.
 	status   int
 	response schema
@@ -56,25 +60,26 @@ func apiDocs() map[string]apiDoc {
 		"POST /v1/delivery-attempts/{id}/retry": {summary: "Retry a delivery now", status: 200, response: one("delivery_attempt", wireAttempt{})},
 		"GET /v1/auth/api-keys":                 {summary: "List API keys", status: 200, response: list("api_keys", wireAPIKey{})},
 		"POST /v1/auth/api-keys": {summary: "Create an API key (the key is shown only in this answer)", request: APIKeyParams{},
-			status: 201, response: typeSchema(reflect.TypeFor[wireAPIKey]())},
+			required: []string{"name"}, status: 201, response: typeSchema(reflect.TypeFor[wireAPIKey]())},
 		"DELETE /v1/auth/api-keys/{id}": {summary: "Revoke an API key", status: 200, response: successDoc()},
 		"POST /v1/connections/{id}/test": {summary: "Dry-run a sample event through a connection", request: TestParams{},
-			status: 200, response: typeSchema(reflect.TypeFor[RouteTest]())},
+			required: []string{"payload"}, status: 200, response: typeSchema(reflect.TypeFor[RouteTest]())},
 		"POST /v1/sources/{id}/test": {summary: "Dry-run a sample event through every connection of a source", request: TestParams{},
-			status: 200, response: typeSchema(reflect.TypeFor[SourceTest]())},
+			required: []string{"payload"}, status: 200, response: typeSchema(reflect.TypeFor[SourceTest]())},
 	}
 	crud := []struct {
 		path, one, many string
 		wire, params    any
+		required        []string
 	}{
-		{"/v1/sources", "source", "sources", wireSource{}, SourceParams{}},
-		{"/v1/destinations", "destination", "destinations", wireDestination{}, DestinationParams{}},
-		{"/v1/connections", "connection", "connections", wireConnection{}, ConnectionParams{}},
-		{"/v1/environments", "environment", "environments", wireEnvironment{}, EnvironmentParams{}},
+		{"/v1/sources", "source", "sources", wireSource{}, SourceParams{}, []string{"name"}},
+		{"/v1/destinations", "destination", "destinations", wireDestination{}, DestinationParams{}, []string{"name"}},
+		{"/v1/connections", "connection", "connections", wireConnection{}, ConnectionParams{}, []string{"source_id", "destination_id", "name"}},
+		{"/v1/environments", "environment", "environments", wireEnvironment{}, EnvironmentParams{}, []string{"name"}},
 	}
 	for _, c := range crud {
 		d["GET "+c.path] = apiDoc{summary: "List " + c.many, status: 200, response: list(c.many, c.wire)}
-		d["POST "+c.path] = apiDoc{summary: "Create a " + c.one, request: c.params, status: 201, response: one(c.one, c.wire)}
+		d["POST "+c.path] = apiDoc{summary: "Create a " + c.one, request: c.params, required: c.required, status: 201, response: one(c.one, c.wire)}
 		d["GET "+c.path+"/{id}"] = apiDoc{summary: "Get a " + c.one, status: 200, response: one(c.one, c.wire)}
 		d["PATCH "+c.path+"/{id}"] = apiDoc{summary: "Update a " + c.one, request: c.params, status: 200, response: one(c.one, c.wire)}
 		d["DELETE "+c.path+"/{id}"] = apiDoc{summary: "Delete a " + c.one, status: 200, response: successDoc()}
@@ -204,7 +209,7 @@ func (r *Router) openAPIDocument() schema {
 			op["parameters"] = params
 		}
 		if doc.request != nil {
-			op["requestBody"] = schema{"required": true, "content": jsonContent(typeSchema(reflect.TypeOf(doc.request)))}
+			op["requestBody"] = schema{"required": true, "content": jsonContent(requestSchema(doc))}
 		}
 		methods := []string{strings.ToLower(e.method)}
 		if e.method == "" {
@@ -226,10 +231,27 @@ func (r *Router) openAPIDocument() schema {
 	}
 }
 
+// requestSchema is the schema of an endpoint's request body: every field of
+// its type, of which only doc.required are required (typeSchema would
+// require every field without omitempty, but params structs use nil for
+// "not sent").
+func requestSchema(doc apiDoc) schema {
+	s := typeSchema(reflect.TypeOf(doc.request))
+	delete(s, "required")
+	if len(doc.required) > 0 {
+		req := slices.Clone(doc.required)
+		sort.Strings(req)
+		s["required"] = req
+	}
+	return s
+}
+
 func jsonContent(s schema) schema { return schema{"application/json": schema{"schema": s}} }
 
+// errorResponse documents the error envelope, from the type writeError
+// writes (validation_errors comes with 422s only).
 func errorResponse() schema {
-	return schema{"description": "Error", "content": jsonContent(object(props{"error": str(), "status": integer(), "request_id": str()}))}
+	return schema{"description": "Error", "content": jsonContent(typeSchema(reflect.TypeFor[errorBody]()))}
 }
 
 func itoa(n int) string {

@@ -80,7 +80,7 @@ func topicDocs() map[string]apiDoc {
 	topic, sub := wireTopic{}, wireSubscription{}
 	return map[string]apiDoc{
 		"GET /v1/topics":  {summary: "List topics", status: 200, response: list("topics", topic)},
-		"POST /v1/topics": {summary: "Create a topic", request: TopicParams{}, status: 201, response: one("topic", topic)},
+		"POST /v1/topics": {summary: "Create a topic", request: TopicParams{}, required: []string{"name"}, status: 201, response: one("topic", topic)},
 		"GET /v1/topics/{id}": {summary: "Get a topic with its subscriptions", status: 200,
 			response: object(props{"topic": typeSchema(reflect.TypeOf(topic)), "subscriptions": array(typeSchema(reflect.TypeOf(sub)))})},
 		"PATCH /v1/topics/{id}":  {summary: "Update a topic", request: TopicParams{}, status: 200, response: one("topic", topic)},
@@ -88,11 +88,11 @@ func topicDocs() map[string]apiDoc {
 		"POST /v1/topics/{id}/publish": {summary: "Publish a JSON event to the topic with this slug", status: 200,
 			response: typeSchema(reflect.TypeFor[wirePublish]())},
 		"GET /v1/topics/{id}/subscriptions":             {summary: "List a topic's subscriptions", status: 200, response: list("subscriptions", sub)},
-		"POST /v1/topics/{id}/subscriptions":            {summary: "Subscribe a destination to a topic", request: SubscribeParams{}, status: 201, response: one("subscription", sub)},
+		"POST /v1/topics/{id}/subscriptions":            {summary: "Subscribe a destination to a topic", request: SubscribeParams{}, required: []string{"destination_id"}, status: 201, response: one("subscription", sub)},
 		"PATCH /v1/topics/{id}/subscriptions/{sub_id}":  {summary: "Update a subscription", request: SubscribeParams{}, status: 200, response: one("subscription", sub)},
 		"DELETE /v1/topics/{id}/subscriptions/{sub_id}": {summary: "Unsubscribe", status: 200, response: successDoc()},
 		"POST /v1/topics/{id}/subscriptions/{sub_id}/test": {summary: "Dry-run a sample event through a subscription", request: TestParams{},
-			status: 200, response: typeSchema(reflect.TypeFor[RouteTest]())},
+			required: []string{"payload"}, status: 200, response: typeSchema(reflect.TypeFor[RouteTest]())},
 	}
 }
 

@@ -40,7 +40,9 @@ func wireString(s string) *string {
 	return &s
 }
 
-// wireJSON is a JSON value as a JSON-encoded string, null when empty.
+// wireJSON is a JSON value as a JSON-encoded string, null when empty: an
+// empty list or map is null too, as empty filter_rules are (clearing a
+// list with [] and never setting it read the same).
 func wireJSON(v any) *string {
 	switch x := v.(type) {
 	case json.RawMessage:
@@ -50,15 +52,15 @@ func wireJSON(v any) *string {
 		s := string(compactJSON(x))
 		return &s
 	case []string:
-		if x == nil {
+		if len(x) == 0 {
 			return nil
 		}
 	case []int:
-		if x == nil {
+		if len(x) == 0 {
 			return nil
 		}
 	case map[string]string:
-		if x == nil {
+		if len(x) == 0 {
 			return nil
 		}
 	}

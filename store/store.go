@@ -37,6 +37,8 @@ var (
 	ErrLeaseLost = errors.New("store: lease lost")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store: closed")
+	// ErrInvalidCursor: a listing was given a cursor it did not hand out.
+	ErrInvalidCursor = errors.New("store: invalid cursor")
 )
 
 // Store is the storage engine behind a Router. Every method is safe for
@@ -82,7 +84,7 @@ type ResourceStore interface {
 	// resources still reference it (see Resource.Refs).
 	Delete(ctx context.Context, kind Kind, t Tenant, id string) error
 	// List returns one page of the tenant's resources of q.Kind, newest
-	// first. Pages are stable: resources created after the first page was
+	// first (ErrInvalidCursor for a cursor it did not hand out). Pages are stable: resources created after the first page was
 	// read never shift later pages. When q.Tenant.EnvID is empty, every
 	// environment of the org is listed (used for environments themselves).
 	List(ctx context.Context, q ListQuery) (Page[Resource], error)
@@ -154,7 +156,8 @@ type EventStore interface {
 	// GetEvent returns the event with the given ID in tenant t, or ErrNotFound.
 	GetEvent(ctx context.Context, t Tenant, id string) (*Event, error)
 	// ListEvents returns events newest first, filtered by q, with the number
-	// of events matching q's filters in Total.
+	// of events matching q's filters in Total (ErrInvalidCursor for a cursor
+	// it did not hand out).
 	ListEvents(ctx context.Context, q EventQuery) (EventPage, error)
 	// GetAttempt returns the delivery attempt with the given ID in tenant t,
 	// or ErrNotFound.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -32,6 +34,20 @@ func match(t *testing.T, ev *Event, field string, op Op, value string) bool {
 }
 
 func TestMatcher_Match(t *testing.T) {
+	t.Parallel()
+	t.Run("operators", testMatchOperators)
+	t.Run("arrayIndexing", testMatchArrayIndexing)
+	t.Run("escapedKeys", testMatchEscapedKeys)
+	t.Run("headers", testMatchHeaders)
+	t.Run("requestFields", testMatchRequestFields)
+	t.Run("formBody", testMatchFormBody)
+	t.Run("invalidJSON", testMatchInvalidJSON)
+	t.Run("allRules", testMatchAllRules)
+}
+
+// testMatchOperators runs every operator against every JSON type, present,
+// missing and null.
+func testMatchOperators(t *testing.T) {
 	t.Parallel()
 	ev := NewEvent(Input{Body: []byte(typesBody), ContentType: "application/json"})
 
@@ -181,7 +197,7 @@ func TestMatcher_Match(t *testing.T) {
 	}
 }
 
-func TestMatcher_Match_arrayIndexing(t *testing.T) {
+func testMatchArrayIndexing(t *testing.T) {
 	t.Parallel()
 	ev := NewEvent(Input{Body: []byte(`{
 		"items": [{"sku": "A"}, {"sku": "B", "tags": ["x", "y"]}],
@@ -226,7 +242,7 @@ func TestMatcher_Match_arrayIndexing(t *testing.T) {
 	}
 }
 
-func TestMatcher_Match_escapedKeys(t *testing.T) {
+func testMatchEscapedKeys(t *testing.T) {
 	t.Parallel()
 	// Keys made of gjson's special characters, addressed literally. In a
 	// rule path only '.' and '\' need escaping.
@@ -295,7 +311,7 @@ func observedOf(t *testing.T, ev *Event, field string) string {
 	return string(m.Explain(ev)[0].Observed)
 }
 
-func TestMatcher_Match_headers(t *testing.T) {
+func testMatchHeaders(t *testing.T) {
 	t.Parallel()
 	h := http.Header{}
 	h.Set("X-Shop-Topic", "orders/create")
@@ -332,7 +348,7 @@ func TestMatcher_Match_headers(t *testing.T) {
 	}
 }
 
-func TestMatcher_Match_requestFields(t *testing.T) {
+func testMatchRequestFields(t *testing.T) {
 	t.Parallel()
 	h := http.Header{"Content-Type": {"Application/JSON; charset=utf-8"}}
 	ev := NewEvent(Input{Body: []byte(`{}`), Headers: h, Method: "POST", SourceIP: "203.0.113.7", Topic: "orders"})
@@ -365,7 +381,7 @@ func TestMatcher_Match_requestFields(t *testing.T) {
 	}
 }
 
-func TestMatcher_Match_formBody(t *testing.T) {
+func testMatchFormBody(t *testing.T) {
 	t.Parallel()
 	ev := NewEvent(Input{
 		Body:        []byte("From=%2B15551234&Body=hello+world&tag=a&tag=b&empty=&user.name=x"),
@@ -416,7 +432,7 @@ func TestMatcher_Match_formBody(t *testing.T) {
 	})
 }
 
-func TestMatcher_Match_invalidJSON(t *testing.T) {
+func testMatchInvalidJSON(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{``, `{`, `{"a":1}x`, `not json`, `{"a":1,}`, "\xff"} {
 		ev := NewEvent(Input{Body: []byte(body), ContentType: "application/json"})
@@ -445,7 +461,7 @@ func TestMatcher_Match_invalidJSON(t *testing.T) {
 	}
 }
 
-func TestMatcher_Match_allRules(t *testing.T) {
+func testMatchAllRules(t *testing.T) {
 	t.Parallel()
 	ev := NewEvent(Input{Body: []byte(`{"type":"order.created","amount":120}`), Method: "POST"})
 	tests := []struct {
@@ -516,5 +532,29 @@ func TestEvent_Payload(t *testing.T) {
 	}
 	if got := observedOf(t, ev, "payload"); got != `{"a": 1}` {
 		t.Errorf("observed payload = %q", got)
+	}
+}
+
+// TestEvent_concurrent shares one event between matchers on several
+// goroutines (run with -race): the body is prepared once.
+func TestEvent_concurrent(t *testing.T) {
+	t.Parallel()
+	ev := NewEvent(Input{Body: []byte(`{"a": {"b": [1, 2, 3]}}`)})
+	var matchers []*Matcher
+	for i := range 4 {
+		m, err := Compile([]Rule{{Field: "payload.a.b", Op: OpContains, Value: json.RawMessage(fmt.Sprint(i))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		matchers = append(matchers, m)
+	}
+	var wg sync.WaitGroup
+	results := make([]bool, len(matchers))
+	for i, m := range matchers {
+		wg.Go(func() { results[i] = m.Match(ev) })
+	}
+	wg.Wait()
+	if want := []bool{false, true, true, true}; !slices.Equal(results, want) {
+		t.Errorf("results = %v, want %v", results, want)
 	}
 }

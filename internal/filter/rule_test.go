@@ -9,6 +9,12 @@ import (
 
 func TestParse(t *testing.T) {
 	t.Parallel()
+	t.Run("valid", testParseValid)
+	t.Run("errors", testParseErrors)
+}
+
+func testParseValid(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		raw  string
@@ -38,7 +44,7 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestParse_errors(t *testing.T) {
+func testParseErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
@@ -90,7 +96,7 @@ func TestParse_errors(t *testing.T) {
 	}
 }
 
-func TestCompile_errors(t *testing.T) {
+func TestCompile(t *testing.T) {
 	t.Parallel()
 	_, err := Compile([]Rule{
 		{Field: "payload.a", Op: OpEq, Value: json.RawMessage(`1`)},

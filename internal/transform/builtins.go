@@ -26,7 +26,7 @@ import (
 // jsonata-go for each evaluation and share no mutable state.
 
 // builtinNames lists every function in jsonata-go v1.5.4's base
-// environment (env.go, baseEnv). TestBuiltins_shadowEveryBuiltin checks the
+// environment (env.go, baseEnv). TestNewBuiltin checks the
 // list against that source.
 var builtinNames = []string{
 	// String functions.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	jsonata "github.com/blues/jsonata-go"
 	"github.com/blues/jsonata-go/jparse"
@@ -58,12 +59,12 @@ func jsonataBaseEnv(t *testing.T) []string {
 	return names
 }
 
-// TestBuiltins_shadowEveryBuiltin proves that an instance never reaches a
+// TestNewBuiltin proves that an instance never reaches a
 // shared built-in: builtinNames is exactly jsonata-go's base environment,
 // and each name resolves to the instance's private copy when the
-// expression refers to it (TestCompile_referencedBuiltins checks that
+// expression refers to it (TestCompile/referencedBuiltins checks that
 // every reference is found).
-func TestBuiltins_shadowEveryBuiltin(t *testing.T) {
+func TestNewBuiltin(t *testing.T) {
 	t.Parallel()
 	want := jsonataBaseEnv(t)
 	slices.Sort(want)
@@ -128,7 +129,9 @@ var equivalence = []string{
 const equivalenceInput = `{"name": "ada_42", "n": 2.5, "nums": [3, 1, 2], "tags": ["x", "y"], "obj": {"a": 1, "b": 2},
 	"upper": "AbC", "padded": "  x ", "numstr": "3", "yes": true, "zero": 0, "when": "1970-01-01T00:00:01.000Z"}`
 
-func TestBuiltins_sameResults(t *testing.T) {
+// TestBuiltin_Call checks that the private copies behave as jsonata-go's
+// own built-ins.
+func TestBuiltin_Call(t *testing.T) {
 	t.Parallel()
 	// Not parallel inside: plain jsonata-go must not evaluate
 	// concurrently.
@@ -169,13 +172,13 @@ func TestBuiltins_sameResults(t *testing.T) {
 	}
 }
 
-// TestProgram_Eval_concurrent: jsonata-go's shared built-ins return other
+// testEvalConcurrent: jsonata-go's shared built-ins return other
 // goroutines' data under concurrency (about 1 in 70 evaluations of
 // name.$uppercase()). Run with -race.
-func TestProgram_Eval_concurrent(t *testing.T) {
+func testEvalConcurrent(t *testing.T) {
 	t.Parallel()
-	const goroutines, evaluations = 8, 2500
-	c := newCache(t, nil)
+	const goroutines, evaluations = 8, 2000
+	c := newCache(t, &Config{Timeout: time.Minute})
 	exprs := []struct {
 		expr string
 		want func(name string, i int) string
@@ -265,7 +268,7 @@ func checkReferencedBuiltins(t *testing.T, p *Program) {
 	}
 }
 
-func TestCompile_referencedBuiltins(t *testing.T) {
+func testCompileReferencedBuiltins(t *testing.T) {
 	t.Parallel()
 	for _, expr := range equivalence {
 		p, err := Compile(`{"r": ` + expr + `}`)

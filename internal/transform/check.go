@@ -15,8 +15,8 @@ const (
 	MaxExpressionBytes = 32 << 10
 	// MaxDepth is the deepest syntax tree Compile accepts.
 	MaxDepth = 256
-	// MaxRangeItems bounds the product of the sizes of all range
-	// expressions ([a..b]) in one expression.
+	// MaxRangeItems bounds the total size of all range expressions
+	// ([a..b]) in one expression.
 	MaxRangeItems = 10000
 )
 
@@ -45,20 +45,19 @@ type analysis struct {
 	edges    map[string]map[string]bool // function name → functions its definitions refer to
 	names    map[string]bool            // every $name the expression refers to
 	apply    bool                       // the expression uses ~>
-	rangeMul float64
+	rangeSum float64
 }
 
 // analyze checks root against the rules above.
 func analyze(root jparse.Node) (*analysis, error) {
 	a := &analysis{
-		funcs:    map[string]bool{},
-		params:   map[string]bool{},
-		names:    map[string]bool{},
-		assigns:  map[string][]jparse.Node{},
-		edges:    map[string]map[string]bool{},
-		rangeMul: 1,
+		funcs:   map[string]bool{},
+		params:  map[string]bool{},
+		names:   map[string]bool{},
+		assigns: map[string][]jparse.Node{},
+		edges:   map[string]map[string]bool{},
 	}
-	if err := a.collect(root, 0, true); err != nil {
+	if err := a.collect(root, 0, true, false); err != nil {
 		return nil, err
 	}
 	// A variable may hold a function if any value assigned to it may be
@@ -182,11 +181,13 @@ func nonNil(nodes ...jparse.Node) []jparse.Node {
 	return out
 }
 
-// collect records assignments, parameters and ~>, and checks the depth,
-// names, ranges and where assignments are. stmt reports whether n is a
-// statement: the whole expression, a function body or an expression of a
-// block.
-func (a *analysis) collect(n jparse.Node, depth int, stmt bool) error {
+// collect records names, assignments, parameters and ~>, and checks the
+// depth, names, ranges and where assignments are. stmt reports whether n is
+// a statement: the whole expression, a function body or an expression of a
+// block. iter reports whether n may be evaluated once per item of some
+// data: inside a function body, a path step after the first, a predicate,
+// a sort term, a grouping or an object transformation.
+func (a *analysis) collect(n jparse.Node, depth int, stmt, iter bool) error {
 	if depth > MaxDepth {
 		return fmt.Errorf("expression nests deeper than %d", MaxDepth)
 	}
@@ -215,6 +216,11 @@ func (a *analysis) collect(n jparse.Node, depth int, stmt bool) error {
 	case *jparse.FunctionApplicationNode:
 		a.apply = true
 	case *jparse.RangeNode:
+		if iter {
+			// Built afresh for every item of the data, it would multiply
+			// with the data's size, which the range limit cannot bound.
+			return fmt.Errorf("range %s is inside a function, a path step or a predicate, where it is rebuilt for every item; assign it to a variable first: ($r := [%s]; ...)", n, n)
+		}
 		if err := a.addRange(n); err != nil {
 			return err
 		}
@@ -229,12 +235,28 @@ func (a *analysis) collect(n jparse.Node, depth int, stmt bool) error {
 	default:
 		stmt = false
 	}
-	for _, k := range kids {
-		if err := a.collect(k, depth+1, stmt); err != nil {
+	for i, k := range kids {
+		kiter := iter
+		switch n.(type) {
+		case *jparse.LambdaNode, *jparse.TypedLambdaNode, *jparse.SortNode, *jparse.GroupNode,
+			*jparse.ObjectTransformationNode:
+			kiter = kiter || i > 0 || isLambda(n)
+		case *jparse.PathNode, *jparse.PredicateNode:
+			kiter = kiter || i > 0
+		}
+		if err := a.collect(k, depth+1, stmt, kiter); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func isLambda(n jparse.Node) bool {
+	switch n.(type) {
+	case *jparse.LambdaNode, *jparse.TypedLambdaNode, *jparse.ObjectTransformationNode:
+		return true
+	}
+	return false
 }
 
 func (a *analysis) addParams(names []string) error {
@@ -253,12 +275,8 @@ func (a *analysis) addRange(n *jparse.RangeNode) error {
 	if !ok1 || !ok2 {
 		return fmt.Errorf("range %s: bounds must be integer constants", n)
 	}
-	size := hi - lo + 1
-	if size < 1 {
-		size = 1
-	}
-	a.rangeMul *= size
-	if a.rangeMul > MaxRangeItems {
+	a.rangeSum += math.Max(hi-lo+1, 0)
+	if a.rangeSum > MaxRangeItems {
 		return fmt.Errorf("range %s: ranges allow at most %d items in total", n, MaxRangeItems)
 	}
 	return nil

@@ -6,11 +6,20 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blues/jsonata-go/jparse"
 )
 
-func TestCompile_accepts(t *testing.T) {
+func TestCompile(t *testing.T) {
+	t.Parallel()
+	t.Run("accepts", testCompileAccepts)
+	t.Run("rejects", testCompileRejects)
+	t.Run("acceptedTerminate", testCompileAcceptedTerminate)
+	t.Run("referencedBuiltins", testCompileReferencedBuiltins)
+}
+
+func testCompileAccepts(t *testing.T) {
 	t.Parallel()
 	for _, expr := range []string{
 		`{"id": id, "total": $sum(items.(price * qty)), "skus": items.sku}`,
@@ -31,7 +40,8 @@ func TestCompile_accepts(t *testing.T) {
 		`$ ~> |$|{"x": 1}, ["secret"]|`,
 		`($t := |items|{"seen": true}|; $t($))`,
 		`{"r": [1..100].($ * 2), "s": [-5..5]}`,
-		`{"r": [1..100].([1..100])}`,
+		`($r := [1..100]; {"r": [1..100].($r)})`,
+		`{"r": [1..5000], "s": [1..5000]}`,
 		`{"g": items{sku: $sum(qty)}, "o": items^(>qty).sku}`,
 		`{"n": $now() != "", "m": $millis() > 0}`,
 		`($x := 1; $x := $x + 1; {"x": $x})`,
@@ -49,7 +59,7 @@ func TestCompile_accepts(t *testing.T) {
 	}
 }
 
-func TestCompile_rejects(t *testing.T) {
+func testCompileRejects(t *testing.T) {
 	t.Parallel()
 	deep := strings.Repeat("(", MaxDepth+1) + "1" + strings.Repeat(")", MaxDepth+1)
 	long := `{"x": "` + strings.Repeat("a", MaxExpressionBytes) + `"}`
@@ -82,7 +92,12 @@ func TestCompile_rejects(t *testing.T) {
 		{"redefine built-in", `($string := function($x){ $x }; {"v": $string(1)})`, "cannot assign to $string"},
 		{"parameter shadows built-in", `$map(items, function($count){ $count })`, "shadows a built-in"},
 		{"huge range", `{"r": [1..100000]}`, "at most 10000"},
-		{"nested ranges", `[1..1e4].([1..1e4])`, "at most 10000"},
+		{"nested ranges", `[1..1e4].([1..1e4])`, "rebuilt for every item"},
+		{"ranges in total", `{"r": [1..5000], "s": [1..5001]}`, "at most 10000"},
+		{"range in a function", `$map(items, function($i){ [1..3] })`, "rebuilt for every item"},
+		{"range in a predicate", `items[[0..2]]`, "rebuilt for every item"},
+		{"range in a sort term", `items^([1..2])`, "rebuilt for every item"},
+		{"cubic range", `($r := [1..1000]; {"n": $count($r.($r.($r)))})`, "over 1000 times"},
 		{"range of input", `{"r": [1..n]}`, "bounds must be integer constants"},
 		{"fractional range", `{"r": [1..2.5]}`, "bounds must be integer constants"},
 		{"assignment in an object", `{"a": $x := 1}`, "must be a statement of a block"},
@@ -97,6 +112,7 @@ func TestCompile_rejects(t *testing.T) {
 		{"doubling arrays", `($a := [$, $]; $b := [$a, $a]; $c := [$b, $b]; $d := [$c, $c]; $e := [$d, $d]; $f := [$e, $e]; $g := [$f, $f]; $h := [$g, $g]; $i := [$h, $h]; $j := [$i, $i]; {"j": $j})`, "over 1000 times"},
 		{"doubling objects", `($o := {"a": $}; $p := {"a": $o, "b": $o}; $q := {"a": $p, "b": $p}; $r := {"a": $q, "b": $q}; $s := {"a": $r, "b": $r}; $t := {"a": $s, "b": $s}; $u := {"a": $t, "b": $t}; $v := {"a": $u, "b": $u}; $w := {"a": $v, "b": $v}; $x := {"a": $w, "b": $w}; $y := {"a": $x, "b": $x}; {"s": $string($y)})`, "over 1000 times"},
 		{"parser hang", `function($a)<n !>{$a}`, "unsupported '!' after a function type signature"},
+		{"parser hang with backticks", "`function`($a)<n !>{$a}", "unsupported '!'"},
 		{"parser hang with tilde", "(function($a)<n>{$a}; $x ~ 1)", "unsupported '~'"},
 		{"parser panic", "0!骬", "cannot parse expression"},
 		{"too deep", deep, "nests deeper"},
@@ -117,15 +133,15 @@ func TestCompile_rejects(t *testing.T) {
 	}
 }
 
-// TestCompile_acceptedTerminate evaluates accepted expressions that come
+// testCompileAcceptedTerminate evaluates accepted expressions that come
 // close to the limits.
-func TestCompile_acceptedTerminate(t *testing.T) {
+func testCompileAcceptedTerminate(t *testing.T) {
 	t.Parallel()
-	c := newCache(t, nil)
+	c := newCache(t, &Config{Timeout: time.Minute})
 	for _, expr := range []string{
-		`{"n": $count([1..100].([1..100]))}`,
+		`($r := [1..100]; {"n": $count($r.($r))})`,
 		`($a := "ab"; $b := $a & $a; $c := $b & $b; $d := $c & $c; {"n": $length($d)})`,
-		`{"v": $map([1..100], function($i){ $map([1..100], function($j){ $i * $j }) }) ~> $count()}`,
+		`($r := [1..100]; {"v": $map($r, function($i){ $map($r, function($j){ $i * $j }) }) ~> $count()})`,
 	} {
 		if _, err := c.Eval(context.Background(), expr, []byte(`{}`)); err != nil {
 			t.Errorf("%s: %v", expr, err)
@@ -195,7 +211,7 @@ func checkChildren(t *testing.T, n jparse.Node) {
 	}
 }
 
-func TestChildren_complete(t *testing.T) {
+func TestChildren(t *testing.T) {
 	t.Parallel()
 	for _, expr := range []string{
 		`a.b[0].c{"k": v}^(>x, <y).*.**`,

@@ -40,11 +40,17 @@
 //     functions. Names are treated as one binding across scopes, which is
 //     conservative. Recursion over a tree ($f calling $map(children, $f))
 //     is refused.
-//   - ranges whose bounds are not integer constants, and ranges whose
-//     sizes multiply to more than MaxRangeItems ([1..1e4].([1..1e4]));
-//   - an assignment anywhere but as a statement of a block, a function body
-//     or the whole expression: elsewhere it would rebind an enclosing
-//     variable on every item of an iteration;
+//   - ranges whose bounds are not integer constants, ranges inside a
+//     function body, a path step after the first, a predicate, a sort term
+//     or a grouping, where they would be rebuilt for every item
+//     ([1..1e4].([1..1e4]); assign the range to a variable instead), and
+//     ranges of more than MaxRangeItems items in total;
+//   - an assignment anywhere but as a statement of a block ($x := ...; ...),
+//     a function body or the whole expression: elsewhere (an object value,
+//     an array item, an argument) it would rebind an enclosing variable on
+//     every item of an iteration. A variable may be reassigned in order;
+//   - variables named like built-ins ($string := ...) and parameters that
+//     shadow built-ins;
 //   - expressions that can build values exponentially larger than their
 //     input without iterating (a chain of doubling variables or calls):
 //     a static size analysis bounds every value to MaxAmplification times
@@ -68,9 +74,19 @@
 //
 //   - Numbers are IEEE-754 doubles, as in JSONata: integers beyond 2^53 lose
 //     precision.
-//   - A mapping that copies data from outside the item for every item of a
-//     large input array (items.($$ & "")) is bounded only by the deadline
-//     (when it calls built-ins), the runaway limit and the output limit.
+//   - Objects are Go maps: results are encoded with sorted keys, and $keys,
+//     $each and $spread list keys in no particular order.
+//   - jsonata-go cannot be interrupted between built-in calls. A mapping
+//     that, for every item of a large input array, concatenates or
+//     serialises data from outside the item (items.($$.name & sku)) takes
+//     time and memory proportional to the number of items times the size
+//     of that data; the static analysis cannot tell that data is small, so
+//     it bounds such work only per item. The deadline stops it at its next
+//     built-in call, the output limit bounds its result, and MaxRunaway
+//     bounds how many such evaluations run at once.
+//   - Type signatures on functions (function($a)<n:n>{...}) are accepted,
+//     but a '!' not followed by '=' or a '~' not followed by '>' anywhere
+//     after one is refused: jsonata-go's parser never returns on it.
 //   - Abandoned evaluations keep their goroutine until they stop; use
 //     [Cache.Wait] (or [Wait]) to wait for them, e.g. at shutdown.
 package transform

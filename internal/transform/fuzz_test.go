@@ -26,7 +26,7 @@ func FuzzCompile(f *testing.F) {
 	for _, s := range []string{
 		`$`, `{"a": b.c[0]}`, `$map(a, function($v){ $v })`, `($f := function($n){ $f($n) }; $f(0))`,
 		`[1..5].($ * 2)`, `a ~> $uppercase()`, `$ ~> |a|{"b": 1}|`, `a{b: $sum(c)}`, `a^(>b)`, `**.x`,
-		`($x := 1; $x := $x & $x; [$x])`, `function($a)<n:n>{ $a }(1)`, `$substring(?, 1)("abc")`,
+		`($x := 1; $x := $x & $x; [$x])`, `function($a)<n:n>{ $a }(1)`, "`function`($a)<n>{$a}", `λ ($a) <s-:s> {$a}`, `$substring(?, 1)("abc")`,
 		`/[a-z]+/i`, `$reduce(a, function($x, $y){ $x & $y }, "")`, `(((((1)))))`, `-(-(1))`, `a.*.b`,
 	} {
 		f.Add(s)

@@ -12,11 +12,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// TestProgram_Eval_golden evaluates each testdata/golden/<name>.jsonata
+// testEvalGolden evaluates each testdata/golden/<name>.jsonata
 // against <name>.json (or testdata/order.json) and compares the result
 // with <name>.golden: indented JSON, or "error: <message>". Run with
 // -update to rewrite the golden files.
-func TestProgram_Eval_golden(t *testing.T) {
+func testEvalGolden(t *testing.T) {
 	t.Parallel()
 	exprs, err := filepath.Glob(filepath.Join("testdata", "golden", "*.jsonata"))
 	if err != nil {

@@ -96,7 +96,11 @@ func checkSignatures(expr string) error {
 		default:
 			continue
 		}
-		j := i + n + whitespace(expr[i+n:])
+		j := i + n
+		if j < len(expr) && expr[j] == '`' { // `function` is a lambda too
+			j++
+		}
+		j += whitespace(expr[j:])
 		if j >= len(expr) || expr[j] != '(' {
 			continue
 		}
@@ -328,7 +332,7 @@ func (r *runner) wait(ctx context.Context) error {
 	}
 }
 
-// Wait blocks until every evaluation started through Compile'd programs,
-// including those abandoned after their deadline, has finished, or ctx is
-// done.
+// Wait blocks until every evaluation of the programs returned by the
+// package-level Compile, including those abandoned after their deadline,
+// has finished, or ctx is done.
 func Wait(ctx context.Context) error { return defaultRunner.wait(ctx) }

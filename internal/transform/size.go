@@ -8,9 +8,14 @@ import (
 	"github.com/blues/jsonata-go/jparse"
 )
 
-// MaxAmplification bounds how much larger than its input an expression's
-// values may be, as computed by bound.
+// MaxAmplification bounds how many times larger than its input (plus its
+// literals) any value of an expression may be, as estimated by Compile's
+// static size analysis.
 const MaxAmplification = 1000
+
+// rangeItemsPerUnit is how many numbers of a range count as one unit of
+// size: all ranges together take at most half the amplification limit.
+const rangeItemsPerUnit = 2 * MaxRangeItems / MaxAmplification
 
 // maxBoundSteps bounds the work of the size analysis, which re-analyses a
 // function body at each call.
@@ -25,15 +30,15 @@ const maxBoundSteps = 200000
 //
 // Sizes are counted in units of the input plus the expression's literals:
 // a literal, a scalar result and a reference to input data ($, $$, a path)
-// count 1; concatenation, array and object constructors add their parts;
-// a mapping (a path step that is an expression, $map, a group) multiplies
-// the size of the sequence by the size of each result; variables and
-// function results are tracked through the evaluation order of blocks, and
-// a function body is sized at each call with its arguments' sizes. Any
-// value larger than MaxAmplification units is rejected. The count of items
-// an input array maps to is not known statically, so a mapping that copies
-// data from outside the item for every item (items.($$ & "")) is bounded
-// only by the deadline and the output limit.
+// count 1, a range one per rangeItemsPerUnit numbers; concatenation, array
+// and object constructors add their parts; a mapping (a path step that is
+// an expression, $map, a group) multiplies the size of the sequence by the
+// size of each result; variables and function results are tracked through
+// the evaluation order of blocks (as jsonata-go binds them), and a function
+// body is sized at each call with its arguments' sizes. Any value larger
+// than MaxAmplification units is rejected. How many items an input array
+// has is not known statically, so a mapping that copies data from outside
+// the item for every item (items.($$ & "")) is bounded only per item.
 
 // errTooBig reports an amplification over the limit.
 var errTooBig = errors.New("too big")
@@ -138,9 +143,16 @@ func (z *sizer) node(n jparse.Node, sc *sizeScope) (float64, error) {
 	case *jparse.LambdaNode, *jparse.TypedLambdaNode, *jparse.PartialNode,
 		*jparse.ObjectTransformationNode, *jparse.PlaceholderNode:
 		return 0, nil // a function value: sized where it is called
+	case *jparse.RangeNode:
+		// Counted as one unit per rangeItemsPerUnit numbers: ranges are
+		// built once (never inside an iteration), so only their use
+		// through variables in nested mappings can multiply.
+		lo, _ := constInt(n.LHS)
+		hi, _ := constInt(n.RHS)
+		return math.Max(1, (hi-lo+1)/rangeItemsPerUnit), nil
 	case *jparse.NegationNode, *jparse.NumericOperatorNode, *jparse.ComparisonOperatorNode,
-		*jparse.BooleanOperatorNode, *jparse.RangeNode:
-		// Scalars, and ranges, whose total is bounded by MaxRangeItems.
+		*jparse.BooleanOperatorNode:
+		// Scalars.
 		kids, _ := children(n)
 		if _, err := z.sum(sc, kids...); err != nil {
 			return 0, err

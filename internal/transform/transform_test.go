@@ -25,9 +25,19 @@ func newCache(t *testing.T, cfg *Config) *Cache {
 	return c
 }
 
+// relaxed is for tests about results, not timing: a generous deadline
+// keeps them deterministic on a loaded machine under -race.
+var relaxed = func() *Cache {
+	c, err := NewCache(&Config{Timeout: time.Minute})
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
 func eval(t *testing.T, expr, input string) (string, error) {
 	t.Helper()
-	p, err := Compile(expr)
+	p, err := relaxed.Compile(expr)
 	if err != nil {
 		t.Fatalf("Compile(%q): %v", expr, err)
 	}
@@ -36,6 +46,24 @@ func eval(t *testing.T, expr, input string) (string, error) {
 }
 
 func TestProgram_Eval(t *testing.T) {
+	t.Parallel()
+	t.Run("results", testEvalResults)
+	t.Run("golden", testEvalGolden)
+	t.Run("nulls", testEvalNulls)
+	t.Run("errors", testEvalErrors)
+	t.Run("applyTwice", testEvalApplyTwice)
+	t.Run("concurrent", testEvalConcurrent)
+	t.Run("outputLimit", testEvalOutputLimit)
+	t.Run("timeout", testEvalTimeout)
+	t.Run("contextDeadline", testEvalContextDeadline)
+}
+
+func TestCache_Eval(t *testing.T) {
+	t.Parallel()
+	t.Run("runaway", testCacheEvalRunaway)
+}
+
+func testEvalResults(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, expr, input, want string
@@ -64,7 +92,7 @@ func TestProgram_Eval(t *testing.T) {
 	}
 }
 
-func TestProgram_Eval_nulls(t *testing.T) {
+func testEvalNulls(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		expr, input, want string
@@ -93,7 +121,7 @@ func TestProgram_Eval_nulls(t *testing.T) {
 	}
 }
 
-func TestProgram_Eval_errors(t *testing.T) {
+func testEvalErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, expr, input string
@@ -118,7 +146,7 @@ func TestProgram_Eval_errors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := Compile(tt.expr)
+			p, err := relaxed.Compile(tt.expr)
 			if err != nil {
 				// A function result is refused before evaluation.
 				if tt.want == nil && strings.Contains(err.Error(), tt.msg) {
@@ -140,9 +168,9 @@ func TestProgram_Eval_errors(t *testing.T) {
 	}
 }
 
-// TestProgram_Eval_applyTwice: jsonata-go rewrites x ~> $f() in place, so a
+// testEvalApplyTwice: jsonata-go rewrites x ~> $f() in place, so a
 // reused compiled expression would pass x twice on its second evaluation.
-func TestProgram_Eval_applyTwice(t *testing.T) {
+func testEvalApplyTwice(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ expr, input, want string }{
 		{`{"s": name ~> $uppercase()}`, `{"name": "ada"}`, `{"s":"ADA"}`},
@@ -153,7 +181,7 @@ func TestProgram_Eval_applyTwice(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
 			t.Parallel()
-			p, err := Compile(tt.expr)
+			p, err := relaxed.Compile(tt.expr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,9 +195,9 @@ func TestProgram_Eval_applyTwice(t *testing.T) {
 	}
 }
 
-func TestProgram_Eval_outputLimit(t *testing.T) {
+func testEvalOutputLimit(t *testing.T) {
 	t.Parallel()
-	c := newCache(t, &Config{MaxOutputBytes: 64})
+	c := newCache(t, &Config{MaxOutputBytes: 64, Timeout: time.Minute})
 	input := `{"s": "` + strings.Repeat("x", 100) + `", "short": "abc"}`
 	tests := []struct {
 		expr string
@@ -193,7 +221,7 @@ func TestProgram_Eval_outputLimit(t *testing.T) {
 	}
 }
 
-func TestProgram_Eval_timeout(t *testing.T) {
+func testEvalTimeout(t *testing.T) {
 	t.Parallel()
 	c := newCache(t, &Config{Timeout: 5 * time.Millisecond})
 	// Quadratic in the input: seconds of work, stopped at a callback soon
@@ -220,7 +248,7 @@ func TestProgram_Eval_timeout(t *testing.T) {
 	t.Logf("timed out and stopped after %v", time.Since(start))
 }
 
-func TestProgram_Eval_contextDeadline(t *testing.T) {
+func testEvalContextDeadline(t *testing.T) {
 	t.Parallel()
 	c := newCache(t, nil)
 	gate, _ := newGate(t)
@@ -238,10 +266,10 @@ func TestProgram_Eval_contextDeadline(t *testing.T) {
 	}
 }
 
-// TestCache_Eval_runaway: an evaluation that cannot be stopped keeps its
+// testCacheEvalRunaway: an evaluation that cannot be stopped keeps its
 // goroutine after its deadline; at MaxRunaway such evaluations, new ones
 // are refused, and a slow evaluation never stalls the others.
-func TestCache_Eval_runaway(t *testing.T) {
+func testCacheEvalRunaway(t *testing.T) {
 	t.Parallel()
 	c := newCache(t, &Config{Timeout: 20 * time.Millisecond, MaxRunaway: 2})
 	ctx := context.Background()

@@ -101,9 +101,6 @@ func readRecord(b []byte, v any) (uint64, error) {
 // errCorrupt reports a stored value or key that cannot be decoded.
 var errCorrupt = errors.New("corrupt record")
 
-// errBadCursor reports a cursor that was not made by this listing.
-var errBadCursor = errors.New("invalid cursor")
-
 // encodeCursor returns the cursor continuing after key k.
 func encodeCursor(k []byte) string { return base64.RawURLEncoding.EncodeToString(k) }
 
@@ -115,7 +112,7 @@ func decodeCursor(c string, prefix []byte) ([]byte, error) {
 	}
 	k, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || !bytes.HasPrefix(k, prefix) || len(k) == len(prefix) {
-		return nil, errBadCursor
+		return nil, store.ErrInvalidCursor
 	}
 	return k, nil
 }
