@@ -297,3 +297,33 @@ func TestRouter_TestSubscription(t *testing.T) {
 		t.Errorf("failing dry run = %+v", res)
 	}
 }
+
+func TestRouter_PruneEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	r := setup(t, &Config{Now: func() time.Time { return now }})
+	src, _, _ := fixture(t, r)
+	old := ingest(t, r, src.ID, `{"n":1}`) // its delivery stays pending
+	if _, err := r.CreateTopic(ctx, TopicParams{Name: ptr("t")}); err != nil {
+		t.Fatal(err)
+	}
+	done, err := r.Publish(ctx, "t", []byte(`{}`)) // no subscribers: finished at once
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(48 * time.Hour)
+	if _, err := r.PruneEvents(ctx, 0); err == nil {
+		t.Error("PruneEvents(0) accepted")
+	}
+	n, err := r.PruneEvents(ctx, 24*time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want 1", n, err)
+	}
+	if _, err := r.GetEvent(ctx, done.EventID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("finished old event: %v, want pruned", err)
+	}
+	if _, err := r.GetEvent(ctx, old); err != nil {
+		t.Errorf("pending old event was pruned: %v", err)
+	}
+}
