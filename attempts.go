@@ -209,6 +209,9 @@ func (r *Router) apiListAttempts(w http.ResponseWriter, req *http.Request) error
 	if limit == 0 {
 		limit = 50
 	}
+	if err := queryEnums(req, map[string][]string{"status": {store.AttemptPending, store.AttemptSuccess, store.AttemptFailed}}); err != nil {
+		return err
+	}
 	offset, err := queryInt(req, "offset", 0)
 	if err != nil {
 		return err

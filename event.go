@@ -193,6 +193,13 @@ func (r *Router) apiListEvents(w http.ResponseWriter, req *http.Request) error {
 	if limit == 0 {
 		limit = 50 // as ListEvents does, so pagination.limit is the real one
 	}
+	if err := queryEnums(req, map[string][]string{
+		"status":              {store.EventReceived, store.EventProcessing, store.EventDelivered, store.EventFailed},
+		"dedup_status":        {store.DedupUnique, store.DedupDuplicate},
+		"verification_status": {"unverified", "verified", "schema_invalid"},
+	}); err != nil {
+		return err
+	}
 	p := ListEventsParams{
 		SourceID: q.Get("source_id"), Status: q.Get("status"), DedupStatus: q.Get("dedup_status"),
 		VerificationStatus: q.Get("verification_status"), Method: q.Get("method"), Topic: q.Get("topic"),

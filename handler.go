@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -338,6 +339,18 @@ func queryInt(req *http.Request, name string, def int) (int, error) {
 		return 0, withMessage(errBadRequest, fmt.Sprintf("Invalid query: '%s' must be a non-negative integer", name))
 	}
 	return n, nil
+}
+
+// queryEnums checks that each named query parameter, when present, is one
+// of its allowed values.
+func queryEnums(req *http.Request, allowed map[string][]string) error {
+	q := req.URL.Query()
+	for name, values := range allowed {
+		if v := q.Get(name); v != "" && !slices.Contains(values, v) {
+			return withMessage(errBadRequest, fmt.Sprintf("Invalid query: '%s' must be one of %s", name, strings.Join(values, ", ")))
+		}
+	}
+	return nil
 }
 
 // listParams reads cursor and limit.

@@ -303,3 +303,15 @@ func TestHandler_MountedUnderPrefix(t *testing.T) {
 		t.Errorf("mounted: %d %s", w.Code, w.Body)
 	}
 }
+
+func TestHandler_ListFiltersAreValidated(t *testing.T) {
+	t.Parallel()
+	r := setup(t, nil)
+	checkError(t, call(t, r, "GET", "/v1/events?status=bogus", testKey, nil), 400,
+		"Invalid query: 'status' must be one of received, processing, delivered, failed")
+	checkError(t, call(t, r, "GET", "/v1/delivery-attempts?status=done", testKey, nil), 400,
+		"Invalid query: 'status' must be one of pending, success, failed")
+	if c := call(t, r, "GET", "/v1/events?status=failed&dedup_status=unique", testKey, nil); c.status != 200 {
+		t.Errorf("valid filters: %d %s", c.status, c.body)
+	}
+}

@@ -3,6 +3,7 @@ package hookstream
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -189,5 +190,55 @@ func TestRouter_DestinationProviders(t *testing.T) {
 	}
 	if _, err := r.CreateDestination(ctx, DestinationParams{Name: ptr("Kafka"), Type: ptr("kafka")}); err == nil {
 		t.Error("unregistered type: want a validation error")
+	}
+}
+
+func TestParsePrefix(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"192.0.2.1":            "192.0.2.1/32",
+		"2001:db8::1":          "2001:db8::1/128",
+		"10.1.2.3/8":           "10.0.0.0/8",
+		"::ffff:192.0.2.7":     "192.0.2.7/32",
+		"::ffff:192.0.2.0/120": "192.0.2.0/24",
+		" 2001:db8::/32 ":      "2001:db8::/32",
+	} {
+		p, err := parsePrefix(in)
+		if err != nil || p.String() != want {
+			t.Errorf("parsePrefix(%q) = %v, %v; want %s", in, p, err, want)
+		}
+	}
+	for _, bad := range []string{"", "nope", "10.0.0.0/33", "1.2.3"} {
+		if _, err := parsePrefix(bad); err == nil {
+			t.Errorf("parsePrefix(%q) accepted", bad)
+		}
+	}
+}
+
+func TestRouter_Ingest_MasksCredentialHeaders(t *testing.T) {
+	t.Parallel()
+	r := setup(t, nil)
+	src, _, _ := fixture(t, r)
+	req := httptest.NewRequest("POST", "/v1/ingest/"+src.ID, strings.NewReader(`{}`))
+	req.SetBasicAuth("postmark", "very-secret-password")
+	req.Header.Set("Idempotency-Key", "abc")
+	res, err := r.Ingest(context.Background(), src.ID, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := r.GetEvent(context.Background(), res.EventID)
+	if auth := ev.Headers["Authorization"]; strings.Contains(auth, "very-secret") || !strings.HasPrefix(auth, "••••") {
+		t.Errorf("stored Authorization = %q, want it masked", auth)
+	}
+	if ev.Headers["Idempotency-Key"] != "abc" {
+		t.Errorf("Idempotency-Key = %q, want it kept", ev.Headers["Idempotency-Key"])
+	}
+}
+
+func TestCompileSchema_Size(t *testing.T) {
+	t.Parallel()
+	big := `{"enum": [` + strings.Repeat(`"aaaaaaaaaaaaaaaa",`, 4000) + `"a"]}`
+	if _, err := compileSchema([]byte(big)); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("a %d-byte schema: err = %v, want refused", len(big), err)
 	}
 }

@@ -43,13 +43,17 @@ func randomHex(n int) string {
 }
 
 // parsePrefix parses an IP address or CIDR into a prefix (an address is a
-// prefix of its full length).
+// prefix of its full length). IPv4-mapped IPv6 forms (::ffff:192.0.2.0/120)
+// become IPv4, as client addresses do before they are matched.
 func parsePrefix(s string) (netip.Prefix, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 		}
 		return p.Masked(), nil
 	}

@@ -66,7 +66,7 @@ func (r *Router) Ingest(ctx context.Context, sourceID string, req *http.Request)
 	now := r.now()
 	ev := &store.Event{
 		ID: newID(prefixEvent), OrgID: src.OrgID, EnvID: src.EnvID, SourceID: src.ID,
-		Method: req.Method, Headers: flatHeaders(req.Header, false), QueryParams: flatQuery(req),
+		Method: req.Method, Headers: storedHeaders(req.Header), QueryParams: flatQuery(req),
 		ContentType: req.Header.Get("Content-Type"), SourceIP: addrString(clientIP), Body: body,
 		VerificationStatus: "unverified", DedupStatus: store.DedupUnique, ReceivedAt: now,
 		SourceName: src.Name, SourceSlug: src.Slug,
@@ -210,20 +210,27 @@ func inList(list []string, ip netip.Addr) bool {
 		return false
 	}
 	for _, s := range list {
-		if p, err := parsePrefix(s); err == nil && unmapPrefix(p).Contains(ip) {
+		if p, err := parsePrefix(s); err == nil && p.Contains(ip) {
 			return true
 		}
 	}
 	return false
 }
 
-// unmapPrefix turns an IPv4-mapped IPv6 prefix (::ffff:192.0.2.0/120) into
-// its IPv4 form, since client addresses are unmapped before matching.
-func unmapPrefix(p netip.Prefix) netip.Prefix {
-	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-		return netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+// credentialHeaders are masked in stored events: an event is shown to
+// every API key of its tenant, and these carry the sender's credentials
+// (the postmark template's basic auth, for one).
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie"}
+
+// storedHeaders is how an event keeps its request headers.
+func storedHeaders(h http.Header) map[string]string {
+	out := flatHeaders(h, false)
+	for _, name := range credentialHeaders {
+		if v, ok := out[name]; ok {
+			out[name] = *maskSecret(v)
+		}
 	}
-	return p
+	return out
 }
 
 func flatQuery(req *http.Request) map[string]string {

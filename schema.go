@@ -19,11 +19,18 @@ type SchemaError struct {
 // Error returns the message the REST API shows.
 func (e *SchemaError) Error() string { return "Payload does not match the JSON Schema" }
 
+// MaxSchemaBytes bounds a JSON Schema: compiling one takes time that grows
+// faster than its size.
+const MaxSchemaBytes = 64 << 10
+
 // compileSchema compiles a JSON Schema (drafts 4, 6, 7, 2019-09 and 2020-12
 // by its $schema; 2020-12 when it names none). References to other
 // documents are refused: a schema must be self-contained, so compiling one
 // never reads a file or the network.
 func compileSchema(raw []byte) (*jsonschema.Schema, error) {
+	if len(raw) > MaxSchemaBytes {
+		return nil, fmt.Errorf("is larger than %d bytes", MaxSchemaBytes)
+	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return nil, errors.New("is not JSON")
