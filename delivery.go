@@ -48,12 +48,14 @@ type job struct {
 
 // scheduler is the state of one Run: owned by Run's goroutine alone.
 type scheduler struct {
-	r        *Router
-	jobs     chan job
-	results  chan finished
-	free     int
-	inflight map[string]int
-	circuits map[string]store.Circuit
+	r    *Router
+	jobs chan job
+	// completed receives batches of outcomes once they are recorded.
+	completed chan []finished
+	workers   int
+	free      int
+	inflight  map[string]int
+	circuits  map[string]store.Circuit
 	// rotate makes leasing fair across destinations.
 	rotate int
 }
@@ -65,6 +67,10 @@ type scheduler struct {
 // records their outcomes, and returns nil. Deliveries whose leases a crash
 // abandoned are attempted again when the lease expires, so every stored
 // event is delivered at least once.
+//
+// Three kinds of goroutine share the work: this one decides what to lease
+// (and owns all scheduling state), Config.Workers attempt deliveries, and
+// a recorder writes their outcomes in batches while leasing goes on.
 func (r *Router) Run(ctx context.Context) error {
 	if !r.running.CompareAndSwap(false, true) {
 		return errors.New("hookstream: Run is already running")
@@ -72,50 +78,116 @@ func (r *Router) Run(ctx context.Context) error {
 	defer r.running.Store(false)
 	workers := r.cfg.Workers
 	s := &scheduler{
-		r:        r,
-		jobs:     make(chan job, workers),
-		results:  make(chan finished, workers),
-		free:     workers,
-		inflight: map[string]int{},
-		circuits: map[string]store.Circuit{},
+		r:         r,
+		jobs:      make(chan job, workers),
+		completed: make(chan []finished, workers),
+		workers:   workers,
+		free:      workers,
+		inflight:  map[string]int{},
+		circuits:  map[string]store.Circuit{},
 	}
-	// Attempts outlive ctx: an attempt under way finishes and is recorded.
+	// Attempts and their records outlive ctx: an attempt under way
+	// finishes and is recorded.
 	workCtx := context.WithoutCancel(ctx)
-	var wg sync.WaitGroup
+	results := make(chan finished, workers)
+	var workersDone, recorderDone sync.WaitGroup
 	for range workers {
-		wg.Go(func() {
+		workersDone.Go(func() {
 			for j := range s.jobs {
-				s.results <- r.attempt(workCtx, j)
+				results <- r.attempt(workCtx, j)
 			}
 		})
 	}
-	defer wg.Wait()
-	defer close(s.jobs)
+	recorderDone.Go(func() { r.recordOutcomes(workCtx, results, s.completed) })
+	defer func() {
+		close(s.jobs)
+		workersDone.Wait()
+		close(results)
+		recorderDone.Wait()
+	}()
 
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for {
-		next := s.dispatch(ctx)
-		wait := r.cfg.PollInterval
-		if !next.IsZero() {
-			wait = min(wait, max(next.Sub(r.now()), time.Millisecond))
+	var next time.Time
+	for lease := true; ; {
+		if lease {
+			next = s.dispatch(ctx)
+			wait := r.cfg.PollInterval
+			if !next.IsZero() {
+				wait = min(wait, max(next.Sub(r.now()), time.Millisecond))
+			}
+			timer.Reset(wait)
 		}
-		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
-			s.drain(workCtx)
+			for s.free < s.workers { // drain: every attempt in flight is recorded
+				s.release(workCtx, <-s.completed)
+			}
 			return nil
-		case f := <-s.results:
-			s.record(workCtx, f)
+		case batch := <-s.completed:
+			s.release(workCtx, batch)
+			// Lease again once a quarter of the workers are free, so each
+			// lease takes a batch rather than one delivery at a time.
+			lease = s.free*4 >= s.workers
 		case <-r.wake:
+			lease = true
 		case <-timer.C:
+			lease = true
 		}
 	}
 }
 
+// recordOutcomes writes the workers' outcomes to the store, batching all
+// that arrive while a write is under way into the next one, and passes
+// each recorded batch on to the scheduler.
+func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, completed chan<- []finished) {
+	for f := range results {
+		batch := []finished{f}
+		for more := true; more; {
+			select {
+			case f, ok := <-results:
+				if !ok {
+					more = false
+					break
+				}
+				batch = append(batch, f)
+			default:
+				more = false
+			}
+		}
+		outcomes := make([]store.Outcome, len(batch))
+		for i, f := range batch {
+			outcomes[i] = f.outcome
+		}
+		errs, err := r.store.Complete(ctx, outcomes)
+		if err != nil {
+			// The leases expire and the deliveries are attempted again.
+			r.log.Error("hookstream: record delivery outcomes", "error", err)
+		}
+		for i, f := range batch {
+			if err == nil && errs[i] != nil && !errors.Is(errs[i], store.ErrLeaseLost) {
+				r.log.Error("hookstream: record delivery outcome", "delivery_id", f.outcome.DeliveryID, "error", errs[i])
+			}
+		}
+		completed <- batch
+	}
+}
+
+// leaseRequest is one destination's share of a dispatch.
+type leaseRequest struct {
+	dst    *store.Destination
+	destID string
+	room   int
+	probe  bool
+	leased []*store.Delivery
+	err    error
+}
+
 // dispatch leases due deliveries for every destination that has room and
-// an admitting circuit, and hands them to workers. It returns when the
-// scheduler should look again at the latest (zero: at the poll interval).
+// an admitting circuit, and hands them to workers. The leases of all
+// destinations are taken concurrently, so the store commits them together.
+// It returns when the scheduler should look again at the latest (zero: at
+// the poll interval).
 func (s *scheduler) dispatch(ctx context.Context) time.Time {
 	r := s.r
 	if r.resetCircuits.Swap(false) {
@@ -134,8 +206,10 @@ func (s *scheduler) dispatch(ctx context.Context) time.Time {
 	}
 	s.rotate = (s.rotate + 1) % len(due)
 	due = append(due[s.rotate:], due[:s.rotate]...)
+	var reqs []*leaseRequest
+	free := s.free
 	for _, destID := range due {
-		if s.free == 0 {
+		if free == 0 {
 			break
 		}
 		dst, err := r.routes().destination(ctx, destID)
@@ -146,33 +220,43 @@ func (s *scheduler) dispatch(ctx context.Context) time.Time {
 		if dst != nil && dst.Status != StatusActive {
 			continue // a paused or disabled destination holds its deliveries
 		}
-		room := s.free
-		probe := false
+		req := &leaseRequest{dst: dst, destID: destID, room: free}
 		if dst != nil {
-			room = min(room, dst.MaxConcurrency-s.inflight[destID])
+			req.room = min(req.room, dst.MaxConcurrency-s.inflight[destID])
+			if req.room <= 0 {
+				continue
+			}
 			var admit bool
-			admit, probe, next = s.allow(ctx, dst, now, next)
+			admit, req.probe, next = s.allow(ctx, dst, now, next)
 			if !admit {
 				continue
 			}
-			if probe {
-				room = min(room, 1)
+			if req.probe {
+				req.room = 1
 			}
 		}
-		if room <= 0 {
-			continue
+		free -= req.room
+		reqs = append(reqs, req)
+	}
+	var wg sync.WaitGroup
+	for _, req := range reqs {
+		wg.Go(func() {
+			req.leased, req.err = r.store.Lease(ctx, req.destID, now, req.room, r.leaseTTL(req.dst))
+		})
+	}
+	wg.Wait()
+	for _, req := range reqs {
+		if req.err != nil && ctx.Err() == nil {
+			r.log.Error("hookstream: lease deliveries", "destination_id", req.destID, "error", req.err)
 		}
-		ds, err := r.store.Lease(ctx, destID, now, room, r.leaseTTL(dst))
-		if err != nil {
-			if ctx.Err() == nil {
-				r.log.Error("hookstream: lease deliveries", "destination_id", destID, "error", err)
-			}
-			continue
+		if req.probe && len(req.leased) == 0 {
+			c, _ := s.circuit(ctx, req.destID)
+			s.saveCircuit(ctx, req.destID, circuit.Abandon(c, now)) // nothing to probe with after all
 		}
-		for i, d := range ds {
+		for i, d := range req.leased {
 			s.free--
-			s.inflight[destID]++
-			s.jobs <- job{d: d, dst: dst, probe: probe && i == 0}
+			s.inflight[req.destID]++
+			s.jobs <- job{d: d, dst: req.dst, probe: req.probe && i == 0}
 		}
 	}
 	return next
@@ -214,33 +298,12 @@ func (s *scheduler) saveCircuit(ctx context.Context, destID string, c store.Circ
 	}
 }
 
-// record stores a batch of outcomes: f and whatever else workers have
-// reported meanwhile, in one store write.
-func (s *scheduler) record(ctx context.Context, f finished) {
-	batch := []finished{f}
-	for more := true; more; {
-		select {
-		case f := <-s.results:
-			batch = append(batch, f)
-		default:
-			more = false
-		}
-	}
-	outcomes := make([]store.Outcome, len(batch))
-	for i, f := range batch {
-		outcomes[i] = f.outcome
-	}
-	errs, err := s.r.store.Complete(ctx, outcomes)
-	if err != nil {
-		// The leases expire and the deliveries are attempted again.
-		s.r.log.Error("hookstream: record delivery outcomes", "error", err)
-	}
-	for i, f := range batch {
+// release returns a recorded batch's workers and destination slots, and
+// feeds each verdict to its destination's circuit.
+func (s *scheduler) release(ctx context.Context, batch []finished) {
+	for _, f := range batch {
 		s.free++
 		s.inflight[f.destID]--
-		if err == nil && errs[i] != nil && !errors.Is(errs[i], store.ErrLeaseLost) {
-			s.r.log.Error("hookstream: record delivery outcome", "delivery_id", f.outcome.DeliveryID, "error", errs[i])
-		}
 		s.judge(ctx, f)
 	}
 }
@@ -270,13 +333,6 @@ func (s *scheduler) judge(ctx context.Context, f finished) {
 	}
 	if next != c {
 		s.saveCircuit(ctx, f.destID, next)
-	}
-}
-
-// drain waits for every in-flight attempt and records it.
-func (s *scheduler) drain(ctx context.Context) {
-	for s.free < cap(s.jobs) {
-		s.record(ctx, <-s.results)
 	}
 }
 

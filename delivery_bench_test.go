@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -429,6 +430,7 @@ func TestLoad_BacklogMemory(t *testing.T) {
 	br := newDeliveryRoute(t, "bolt", path, cfg, DestinationParams{
 		URL: ptr("http://" + dead + "/hook"), MaxConcurrency: ptr(deliveryMaxConcurrency), TimeoutMS: ptr(2000),
 		CircuitBreakerEnabled: ptr(false),
+		RetryBackoffType: ptr("fixed"), RetryIntervals: []int{1}, RetryMaxAttempts: ptr(10),
 	})
 
 	type sample struct {
@@ -471,6 +473,11 @@ func TestLoad_BacklogMemory(t *testing.T) {
 		runtime.GC()
 		runtime.ReadMemStats(&ms) // while Run runs: its working set is live
 		s.liveHeap = ms.HeapAlloc
+		if p := os.Getenv("XXPROF"); p != "" {
+			f, _ := os.Create(fmt.Sprintf("%s.%d", p, backlog))
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatalf("Run: %v", err)
