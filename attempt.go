@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookstream-go/hookstream/internal/retry"
+	"github.com/hookstream-go/hookstream/internal/transform"
 	"github.com/hookstream-go/hookstream/store"
 )
 
@@ -59,8 +60,14 @@ func (r *Router) attempt(ctx context.Context, j job) finished {
 	a.ConnectionName = route.name
 	body, contentType := ev.Body, ev.ContentType
 	if route.transform != nil {
-		out, err := route.transform.Eval(ctx, ev.Body)
-		if err != nil {
+		out, err := route.transform.Eval(ctx, transformInput(ev))
+		switch {
+		case errors.Is(err, transform.ErrOverloaded):
+			// Too many runaway evaluations of other transforms: not this
+			// event's fault, so try again shortly without counting it.
+			f.outcome.Attempt, f.outcome.Result, f.outcome.RetryAt = nil, store.ResultRelease, start.Add(time.Second)
+			return f
+		case err != nil:
 			// A transform fails the same way every time: no retries (spec §3.2).
 			a.CreatedAt = r.now()
 			return dead("transform failed: " + err.Error())
@@ -109,6 +116,16 @@ func (r *Router) attempt(ctx context.Context, j job) finished {
 	a.NextRetryAt = decision.At
 	f.outcome.Result, f.outcome.RetryAt = store.ResultRetry, decision.At
 	return f
+}
+
+// transformInput is the JSON a transform sees of an event: its body, or a
+// form-encoded body as an object (as filters see it).
+func transformInput(ev *store.Event) []byte {
+	if mediaType(ev.ContentType) != "application/x-www-form-urlencoded" {
+		return ev.Body
+	}
+	payload, _ := newMatchInput(ev.Body, ev.ContentType, "", "", "", nil).Payload()
+	return payload
 }
 
 // recordResponse copies what the attempt sent and got into its record.

@@ -18,6 +18,9 @@ const (
 	// DefaultPollInterval is how often the scheduler looks for due
 	// deliveries when nothing wakes it.
 	DefaultPollInterval = time.Second
+	// transformDrainTimeout bounds how long Run waits at shutdown for
+	// transforms abandoned at their deadline.
+	transformDrainTimeout = 5 * time.Second
 	// DefaultLeaseMargin is added to a destination's timeout to make the
 	// lease of an attempt.
 	DefaultLeaseMargin = 30 * time.Second
@@ -122,6 +125,13 @@ func (r *Router) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			for s.free < s.workers { // drain: every attempt in flight is recorded
 				s.release(workCtx, <-s.completed)
+			}
+			// Transforms abandoned at their deadline stop at their next
+			// built-in call; wait for them, within reason.
+			waitCtx, cancel := context.WithTimeout(workCtx, transformDrainTimeout)
+			defer cancel()
+			if err := r.transforms.Wait(waitCtx); err != nil {
+				r.log.Warn("hookstream: transforms still running at shutdown", "error", err)
 			}
 			return nil
 		case batch := <-s.completed:

@@ -408,3 +408,24 @@ func TestRouter_Run_MaxConcurrency(t *testing.T) {
 		}
 	})
 }
+
+func TestRouter_Run_TransformsFormBodies(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(200) }}
+		r, srcID := deliverySetup(t, rc, DestinationParams{}, ConnectionParams{
+			TransformEnabled: ptr(true), TransformExpression: ptr(`{"from": From, "body": Body}`),
+		})
+		req := httptest.NewRequest("POST", "/v1/ingest/"+srcID, strings.NewReader("From=%2B15550001&Body=hello+there"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if _, err := r.Ingest(context.Background(), srcID, req); err != nil {
+			t.Fatal(err)
+		}
+		runRouter(t, r)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if calls := rc.received(); len(calls) != 1 || calls[0].body != `{"body":"hello there","from":"+15550001"}` {
+			t.Errorf("calls = %+v", calls)
+		}
+	})
+}
