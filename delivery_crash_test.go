@@ -65,6 +65,7 @@ func TestDelivery_CrashRecovery(t *testing.T) {
 	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
 		t.Skipf("crash test needs SIGKILL and subprocesses, not available on %s", runtime.GOOS)
 	}
+	t.Parallel()
 	deadline := time.Now().Add(crashBudget)
 	rcv := newCrashReceiver(crashReceiverDelay, crashEvents/3)
 	srv := httptest.NewServer(rcv)
