@@ -96,7 +96,10 @@ type Config struct {
 	// LeaseMargin is added to a destination's timeout (and the transform's)
 	// to make the lease of a delivery attempt: after a crash, the attempts
 	// the dead process had under way are made again once their leases
-	// expire. Defaults to DefaultLeaseMargin.
+	// expire. It must also cover recording the outcome (a store write that
+	// can take a while on a busy disk): a lease that expires before its
+	// outcome is recorded means one more, duplicate, delivery. Defaults to
+	// DefaultLeaseMargin.
 	LeaseMargin time.Duration
 	// ConfigTTL is how long routing trusts cached configuration; this
 	// process's own changes apply at once. Defaults to DefaultConfigTTL.
