@@ -344,7 +344,7 @@ func (r *Router) apiListAPIKeys(w http.ResponseWriter, req *http.Request) error 
 
 func (r *Router) apiCreateAPIKey(w http.ResponseWriter, req *http.Request) error {
 	var p APIKeyParams
-	if err := r.decode(w, req, &p, false, nil); err != nil {
+	if err := r.decodeBody(w, req, &p); err != nil {
 		return err
 	}
 	k, key, err := r.CreateAPIKey(req.Context(), p)

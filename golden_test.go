@@ -376,7 +376,11 @@ func TestHandler_GoldenErrors(t *testing.T) {
 	checkGolden(t, "error_400_type", call(t, r, "POST", "/v1/sources", testKey, `{"name": "s", "dedup_window_seconds": 1.5}`), 400)
 	checkGolden(t, "error_400_cursor", call(t, r, "GET", "/v1/sources?cursor=abc", testKey, nil), 400)
 	checkGolden(t, "error_401", call(t, r, "GET", "/v1/sources", "", nil), 401)
-	checkGolden(t, "error_403", call(t, r, "POST", "/v1/sources", testKey, `{"name": "s", "org_id": "org_other"}`), 403)
+	blocked, err := r.CreateSource(ctx, SourceParams{Name: ptr("Blocked"), IPDenylist: []string{"0.0.0.0/0", "::/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "error_403", goldenIngest(t, r, blocked.ID, `{}`), 403)
 	checkGolden(t, "error_404", call(t, r, "GET", "/v1/sources/src_00000000000000000000000000000000", testKey, nil), 404)
 	checkGolden(t, "error_404_path", call(t, r, "GET", "/v1/nothing", testKey, nil), 404)
 	checkGolden(t, "error_405", call(t, r, "DELETE", "/v1/sources", testKey, nil), 405)

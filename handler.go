@@ -194,14 +194,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decodeBody reads a management request's JSON object into dst. Fields
 // named in jsonColumns may also be sent as JSON-encoded strings. org_id and
-// env_id, when present, must name the caller's own tenant.
+// env_id in the body are not read: a request always acts for its API key's
+// tenant (hookstream's examples send placeholders there).
 func (r *Router) decodeBody(w http.ResponseWriter, req *http.Request, dst any, jsonColumns ...string) error {
-	return r.decode(w, req, dst, true, jsonColumns)
-}
-
-// decode is decodeBody; checkEnv false lets env_id name another environment
-// of the caller's organization (API keys are created for one that way).
-func (r *Router) decode(w http.ResponseWriter, req *http.Request, dst any, checkEnv bool, jsonColumns []string) error {
 	if ct := req.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -222,21 +217,6 @@ func (r *Router) decode(w http.ResponseWriter, req *http.Request, dst any, check
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
 		return withMessage(errBadRequest, "Invalid JSON body: expected a JSON object")
-	}
-	t := r.tenant(req.Context())
-	for name, want := range map[string]string{"org_id": t.OrgID, "env_id": t.EnvID} {
-		if name == "env_id" && !checkEnv {
-			continue
-		}
-		if raw, ok := fields[name]; ok && !isNull(raw) {
-			var got string
-			if json.Unmarshal(raw, &got) != nil {
-				return invalid(name, "must be a string")
-			}
-			if got != "" && got != want {
-				return withMessage(ErrForbidden, fmt.Sprintf("'%s' does not match the API key's %s", name, strings.TrimSuffix(name, "_id")))
-			}
-		}
 	}
 	for _, name := range jsonColumns {
 		raw, ok := fields[name]
