@@ -127,29 +127,7 @@ func TestRouter_Ingest_Crash(t *testing.T) {
 		if n%2 == 0 {
 			kind = "a"
 		}
-		body := fmt.Sprintf(`{"n":%d,"kind":%q}`, n, kind)
-		req, err := http.NewRequestWithContext(ctx, "POST", "http://"+addr+"/v1/ingest/"+src.ID, strings.NewReader(body))
-		if err != nil {
-			return "", err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		res, err := client.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer res.Body.Close()
-		data, err := io.ReadAll(res.Body)
-		if err != nil {
-			return "", err
-		}
-		if res.StatusCode != http.StatusOK {
-			return "", fmt.Errorf("status %d: %s", res.StatusCode, data)
-		}
-		var ack IngestResult
-		if err := json.Unmarshal(data, &ack); err != nil || ack.EventID == "" {
-			return "", fmt.Errorf("200 with body %q", data)
-		}
-		return ack.EventID, nil
+		return postIngest(ctx, client, addr, src.ID, fmt.Sprintf(`{"n":%d,"kind":%q}`, n, kind))
 	}
 
 	var (

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -94,7 +93,7 @@ func TestDelivery_CrashRecovery(t *testing.T) {
 			for n := range jobs {
 				for {
 					addr, srcID, gen := target.get()
-					id, err := sendCrashEvent(client, addr, srcID, n)
+					id, err := postIngest(context.Background(), client, addr, srcID, fmt.Sprintf(`{"type":"order.created","n":%d,"pad":%q}`, n, strings.Repeat("x", 200)))
 					if err == nil {
 						ackMu.Lock()
 						acked = append(acked, id)
@@ -352,28 +351,6 @@ func (c *crashChild) stop(t *testing.T) {
 		<-c.exited
 		t.Errorf("gateway process did not stop within 10 s of its stdin closing\n%s", c.stderr)
 	}
-}
-
-// sendCrashEvent posts event n to the gateway and returns its event ID.
-func sendCrashEvent(client *http.Client, addr, sourceID string, n int) (string, error) {
-	body := fmt.Sprintf(`{"type":"order.created","n":%d,"pad":%q}`, n, strings.Repeat("x", 200))
-	res, err := client.Post("http://"+addr+"/v1/ingest/"+sourceID, "application/json", strings.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		return "", err
-	}
-	if res.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("ingest: status %d: %s", res.StatusCode, data)
-	}
-	var ack IngestResult
-	if err := json.Unmarshal(data, &ack); err != nil || ack.EventID == "" {
-		return "", fmt.Errorf("ingest: bad answer %s", data)
-	}
-	return ack.EventID, nil
 }
 
 // crashTarget is the gateway the senders post to; a generation counter

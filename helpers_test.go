@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/hookstream-go/hookstream/store/memory"
@@ -108,4 +110,31 @@ func fixture(t *testing.T, r *Router) (*Source, *Destination, *Connection) {
 		t.Fatal(err)
 	}
 	return src, dst, conn
+}
+
+// postIngest sends body to a gateway's ingest endpoint over HTTP and
+// returns the event ID it acknowledged with 200.
+func postIngest(ctx context.Context, client *http.Client, addr, sourceID, body string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", "http://"+addr+"/v1/ingest/"+sourceID, strings.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return "", err
+	}
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("ingest: status %d: %s", res.StatusCode, data)
+	}
+	var ack IngestResult
+	if err := json.Unmarshal(data, &ack); err != nil || ack.EventID == "" {
+		return "", fmt.Errorf("ingest: 200 with body %q", data)
+	}
+	return ack.EventID, nil
 }

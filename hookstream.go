@@ -132,18 +132,6 @@ func (c *Config) withDefaults() (*Config, error) {
 	if out.Authenticator == nil {
 		out.Authenticator = APIKeyAuthenticator{}
 	}
-	if out.MaxBodyBytes < 0 {
-		return nil, errors.New("hookstream: Config.MaxBodyBytes must not be negative")
-	}
-	if out.MaxBodyBytes == 0 {
-		out.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if out.MaxRequestBytes < 0 {
-		return nil, errors.New("hookstream: Config.MaxRequestBytes must not be negative")
-	}
-	if out.MaxRequestBytes == 0 {
-		out.MaxRequestBytes = DefaultMaxRequestBytes
-	}
 	for i, p := range out.TrustedProxies {
 		prefix, err := parsePrefix(p)
 		if err != nil {
@@ -154,35 +142,17 @@ func (c *Config) withDefaults() (*Config, error) {
 	if out.Now == nil {
 		out.Now = time.Now
 	}
-	if out.Workers < 0 {
-		return nil, errors.New("hookstream: Config.Workers must not be negative")
-	}
-	if out.Workers == 0 {
-		out.Workers = DefaultWorkers
-	}
-	if out.PollInterval < 0 {
-		return nil, errors.New("hookstream: Config.PollInterval must not be negative")
-	}
-	if out.PollInterval == 0 {
-		out.PollInterval = DefaultPollInterval
-	}
-	if out.LeaseMargin < 0 {
-		return nil, errors.New("hookstream: Config.LeaseMargin must not be negative")
-	}
-	if out.LeaseMargin == 0 {
-		out.LeaseMargin = DefaultLeaseMargin
-	}
-	if out.ConfigTTL < 0 {
-		return nil, errors.New("hookstream: Config.ConfigTTL must not be negative")
-	}
-	if out.ConfigTTL == 0 {
-		out.ConfigTTL = DefaultConfigTTL
-	}
-	if out.TransformTimeout < 0 {
-		return nil, errors.New("hookstream: Config.TransformTimeout must not be negative")
-	}
-	if out.TransformTimeout == 0 {
-		out.TransformTimeout = DefaultTransformTimeout
+	err := errors.Join(
+		orDefault("MaxBodyBytes", &out.MaxBodyBytes, DefaultMaxBodyBytes),
+		orDefault("MaxRequestBytes", &out.MaxRequestBytes, DefaultMaxRequestBytes),
+		orDefault("Workers", &out.Workers, DefaultWorkers),
+		orDefault("PollInterval", &out.PollInterval, DefaultPollInterval),
+		orDefault("LeaseMargin", &out.LeaseMargin, DefaultLeaseMargin),
+		orDefault("ConfigTTL", &out.ConfigTTL, DefaultConfigTTL),
+		orDefault("TransformTimeout", &out.TransformTimeout, DefaultTransformTimeout),
+	)
+	if err != nil {
+		return nil, err
 	}
 	providers := make(map[string]Provider, len(out.Providers))
 	for name, p := range out.Providers {
@@ -193,6 +163,18 @@ func (c *Config) withDefaults() (*Config, error) {
 	}
 	out.Providers = providers
 	return &out, nil
+}
+
+// orDefault sets a zero numeric Config field to its default, and refuses a
+// negative one with an error naming it.
+func orDefault[T int | int64 | time.Duration](field string, v *T, def T) error {
+	if *v < 0 {
+		return fmt.Errorf("hookstream: Config.%s must not be negative", field)
+	}
+	if *v == 0 {
+		*v = def
+	}
+	return nil
 }
 
 // Router is a webhook gateway: it keeps configuration in its store, receives

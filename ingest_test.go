@@ -79,8 +79,8 @@ func jsonHook(body string) webhook {
 }
 
 func (w webhook) request(sourceID string) *http.Request {
-	method := orDefault(w.method, http.MethodPost)
-	host := orDefault(w.host, "hooks.example.com")
+	method := valueOr(w.method, http.MethodPost)
+	host := valueOr(w.host, "hooks.example.com")
 	target := "/v1/ingest/" + sourceID
 	if w.query != "" {
 		target += "?" + w.query
@@ -90,14 +90,14 @@ func (w webhook) request(sourceID string) *http.Request {
 	}
 	req := httptest.NewRequest(method, target, bytes.NewReader(w.body))
 	req.Host = host
-	req.RemoteAddr = orDefault(w.remote, "192.0.2.10:40000")
+	req.RemoteAddr = valueOr(w.remote, "192.0.2.10:40000")
 	for k, v := range w.header {
 		req.Header[k] = slices.Clone(v)
 	}
 	return req
 }
 
-func orDefault(s, def string) string {
+func valueOr(s, def string) string {
 	if s == "" {
 		return def
 	}
