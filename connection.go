@@ -141,12 +141,17 @@ func (r *Router) UpdateConnection(ctx context.Context, id string, p ConnectionPa
 }
 
 // DeleteConnection deletes a connection. Deliveries it already queued are
-// still made.
+// still made, those a paused connection held included.
 func (r *Router) DeleteConnection(ctx context.Context, id string) error {
 	if err := r.store.Delete(ctx, store.KindConnection, r.tenant(ctx), id); err != nil {
 		return fmt.Errorf("delete connection: %w", storeError(err, "Connection"))
 	}
 	r.configChanged()
+	if n, err := r.store.ReleaseHeld(ctx, id, r.now()); err != nil {
+		return fmt.Errorf("delete connection: release held deliveries: %w", err)
+	} else if n > 0 {
+		r.wakeScheduler()
+	}
 	return nil
 }
 

@@ -429,3 +429,22 @@ func TestRouter_Run_TransformsFormBodies(t *testing.T) {
 		}
 	})
 }
+
+func TestRouter_DeleteConnection_ReleasesHeld(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(200) }}
+		r, srcID := deliverySetup(t, rc, DestinationParams{}, ConnectionParams{Status: ptr(StatusPaused)})
+		evID := ingest(t, r, srcID, `{"n":1}`)
+		runRouter(t, r)
+		conns, _ := r.ListConnections(context.Background(), ListConnectionsParams{})
+		if err := r.DeleteConnection(context.Background(), conns.Items[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := len(rc.received()); n != 1 || eventStatus(t, r, evID) != store.EventDelivered {
+			t.Errorf("after delete: %d calls, status %s", n, eventStatus(t, r, evID))
+		}
+	})
+}
