@@ -1,0 +1,77 @@
+package hookstream_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/hookstream-go/hookstream"
+	"github.com/hookstream-go/hookstream/store/memory"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// A source routed to a destination through a filter rule and a transform,
+// checked with a dry run before any event arrives.
+func ExampleRouter_CreateConnection() {
+	ctx := context.Background()
+	router, _ := hookstream.New(memory.New(), nil)
+
+	src, _ := router.CreateSource(ctx, hookstream.SourceParams{Name: ptr("Shop")})
+	dst, _ := router.CreateDestination(ctx, hookstream.DestinationParams{
+		Name: ptr("Billing"), URL: ptr("https://billing.example.com/hooks"),
+	})
+	conn, err := router.CreateConnection(ctx, hookstream.ConnectionParams{
+		SourceID: src.ID, DestinationID: dst.ID, Name: ptr("paid orders"),
+		FilterRules:         hookstream.FilterRules{{Field: "payload.status", Op: "eq", Value: "paid"}},
+		TransformEnabled:    ptr(true),
+		TransformExpression: ptr(`{"order": id, "cents": total * 100}`),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, payload := range []string{`{"id": "o1", "status": "paid", "total": 12.5}`, `{"id": "o2", "status": "open", "total": 3}`} {
+		res, _ := router.TestConnection(ctx, conn.ID, hookstream.TestParams{Payload: json.RawMessage(payload)})
+		fmt.Printf("matched=%v observed=%s transformed=%s\n", res.Matched, res.Rules[0].Observed, res.Transformed)
+	}
+	// Output:
+	// matched=true observed="paid" transformed={"cents":1250,"order":"o1"}
+	// matched=false observed="open" transformed=
+}
+
+// Errors carry the REST API's messages and sentinels to branch on.
+func ExampleRouter_CreateConnection_unknownSource() {
+	ctx := context.Background()
+	router, _ := hookstream.New(memory.New(), nil)
+	dst, _ := router.CreateDestination(ctx, hookstream.DestinationParams{Name: ptr("D"), URL: ptr("https://example.com")})
+	_, err := router.CreateConnection(ctx, hookstream.ConnectionParams{
+		SourceID: "src_00000000000000000000000000000000", DestinationID: dst.ID, Name: ptr("x"),
+	})
+	fmt.Println(err, errors.Is(err, hookstream.ErrNotFound))
+	// Output: Source or destination not found true
+}
+
+// Ingest stores an event with one pending delivery per matching
+// connection, durably, before it answers.
+func ExampleRouter_Ingest() {
+	ctx := context.Background()
+	router, _ := hookstream.New(memory.New(), nil)
+	src, _ := router.CreateSource(ctx, hookstream.SourceParams{Name: ptr("Shop")})
+	dst, _ := router.CreateDestination(ctx, hookstream.DestinationParams{Name: ptr("D"), URL: ptr("https://example.com")})
+	router.CreateConnection(ctx, hookstream.ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("all")})
+
+	req := httptest.NewRequest("POST", "/v1/ingest/"+src.ID, strings.NewReader(`{"id": "o1"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := router.Ingest(ctx, src.ID, req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ev, _ := router.GetEvent(ctx, res.EventID)
+	fmt.Println(res.Deliveries, ev.Status, string(ev.Body))
+	// Output: 1 processing {"id": "o1"}
+}
