@@ -3,9 +3,11 @@ package hookstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/hookstream-go/hookstream/internal/circuit"
 	"github.com/hookstream-go/hookstream/internal/netguard"
 	"github.com/hookstream-go/hookstream/store"
@@ -18,6 +20,9 @@ const (
 	// DefaultPollInterval is how often the scheduler looks for due
 	// deliveries when nothing wakes it.
 	DefaultPollInterval = time.Second
+	// maxStoreBackoff bounds the wait between lease attempts while the
+	// store fails.
+	maxStoreBackoff = 30 * time.Second
 	// transformDrainTimeout bounds how long Run waits at shutdown for
 	// transforms abandoned at their deadline.
 	transformDrainTimeout = 5 * time.Second
@@ -111,13 +116,28 @@ func (r *Router) Run(ctx context.Context) error {
 
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	var next time.Time
+	// While the store fails, look again after growing, jittered delays
+	// rather than at every poll.
+	storeBackoff := backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(r.cfg.PollInterval),
+		backoff.WithMaxInterval(maxStoreBackoff),
+		backoff.WithMaxElapsedTime(0), // never give up
+	)
 	for lease := true; ; {
 		if lease {
-			next = s.dispatch(ctx)
+			next, err := s.dispatch(ctx)
 			wait := r.cfg.PollInterval
-			if !next.IsZero() {
+			switch {
+			case err != nil:
+				if ctx.Err() == nil {
+					r.log.Error("hookstream: lease due deliveries", "error", err)
+				}
+				wait = storeBackoff.NextBackOff()
+			case !next.IsZero():
+				storeBackoff.Reset()
 				wait = min(wait, max(next.Sub(r.now()), time.Millisecond))
+			default:
+				storeBackoff.Reset()
 			}
 			timer.Reset(wait)
 		}
@@ -197,8 +217,8 @@ type leaseRequest struct {
 // an admitting circuit, and hands them to workers. The leases of all
 // destinations are taken concurrently, so the store commits them together.
 // It returns when the scheduler should look again at the latest (zero: at
-// the poll interval).
-func (s *scheduler) dispatch(ctx context.Context) time.Time {
+// the poll interval), and the store's error if it failed.
+func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 	r := s.r
 	if r.resetCircuits.Swap(false) {
 		clear(s.circuits)
@@ -206,13 +226,10 @@ func (s *scheduler) dispatch(ctx context.Context) time.Time {
 	now := r.now()
 	due, next, err := r.store.DueDestinations(ctx, now)
 	if err != nil {
-		if ctx.Err() == nil {
-			r.log.Error("hookstream: find due deliveries", "error", err)
-		}
-		return time.Time{}
+		return time.Time{}, fmt.Errorf("find due deliveries: %w", err)
 	}
 	if len(due) == 0 {
-		return next
+		return next, nil
 	}
 	s.rotate = (s.rotate + 1) % len(due)
 	due = append(due[s.rotate:], due[:s.rotate]...)
@@ -255,9 +272,10 @@ func (s *scheduler) dispatch(ctx context.Context) time.Time {
 		})
 	}
 	wg.Wait()
+	var leaseErr error
 	for _, req := range reqs {
-		if req.err != nil && ctx.Err() == nil {
-			r.log.Error("hookstream: lease deliveries", "destination_id", req.destID, "error", req.err)
+		if req.err != nil {
+			leaseErr = fmt.Errorf("lease deliveries of %s: %w", req.destID, req.err)
 		}
 		if req.probe && len(req.leased) == 0 {
 			c, _ := s.circuit(ctx, req.destID)
@@ -269,7 +287,7 @@ func (s *scheduler) dispatch(ctx context.Context) time.Time {
 			s.jobs <- job{d: d, dst: req.dst, probe: req.probe && i == 0}
 		}
 	}
-	return next
+	return next, leaseErr
 }
 
 // allow asks the destination's circuit whether to admit deliveries, keeping

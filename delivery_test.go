@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookstream-go/hookstream/store"
+	"github.com/hookstream-go/hookstream/store/memory"
 )
 
 // receiver is a scripted in-process destination: a Provider that records
@@ -445,6 +447,60 @@ func TestRouter_DeleteConnection_ReleasesHeld(t *testing.T) {
 		synctest.Wait()
 		if n := len(rc.received()); n != 1 || eventStatus(t, r, evID) != store.EventDelivered {
 			t.Errorf("after delete: %d calls, status %s", n, eventStatus(t, r, evID))
+		}
+	})
+}
+
+// failingStore fails DueDestinations while failing is set, counting calls.
+type failingStore struct {
+	store.Store
+	mu      sync.Mutex
+	failing bool
+	calls   []time.Time
+}
+
+func (s *failingStore) DueDestinations(ctx context.Context, now time.Time) ([]string, time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failing {
+		s.calls = append(s.calls, time.Now())
+		return nil, time.Time{}, errors.New("disk on fire")
+	}
+	return s.Store.DueDestinations(ctx, now)
+}
+
+func TestRouter_Run_BacksOffWhileTheStoreFails(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(200) }}
+		fs := &failingStore{Store: memory.New(), failing: true}
+		t.Cleanup(func() { fs.Close() })
+		r, err := New(fs, &Config{Providers: map[string]Provider{"test": rc}, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		src, _ := r.CreateSource(ctx, SourceParams{Name: ptr("s")})
+		dst, _ := r.CreateDestination(ctx, DestinationParams{Name: ptr("d"), Type: ptr("test")})
+		r.CreateConnection(ctx, ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("c")})
+		evID := ingest(t, r, src.ID, `{}`)
+		runRouter(t, r)
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+
+		fs.mu.Lock()
+		calls := len(fs.calls)
+		fs.failing = false
+		fs.mu.Unlock()
+		// Polling every second would have made ~120 calls; backing off
+		// (1 s growing to 30 s) makes far fewer.
+		if calls < 5 || calls > 20 {
+			t.Errorf("store calls while failing = %d, want a backed-off handful", calls)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if s := eventStatus(t, r, evID); s != store.EventDelivered {
+			t.Errorf("after the store recovered: %s", s)
 		}
 	})
 }
