@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync"
 	"unsafe"
-
-	"github.com/tidwall/gjson"
 )
 
 // Input is what a filter can see of one event.
@@ -76,7 +74,7 @@ func (e *Event) preparePayload() {
 		return
 	}
 	body := bytes.Trim(e.in.Body, " \t\r\n")
-	if len(body) > 0 && gjson.ValidBytes(body) {
+	if len(body) > 0 && validJSON(body) {
 		// The body is read in place (Input must not be modified after
 		// NewEvent): gjson lookups on the string then return substrings
 		// without copying or allocating.

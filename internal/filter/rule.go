@@ -62,7 +62,7 @@ func Parse(raw []byte) ([]Rule, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	if !gjson.ValidBytes(raw) {
+	if !validJSON(raw) {
 		return nil, errorf(-1, "invalid JSON")
 	}
 	list := gjson.ParseBytes(raw)
@@ -170,7 +170,7 @@ func compileRule(i int, r Rule) (compiledRule, error) {
 
 	var val gjson.Result
 	if r.Value != nil {
-		if !gjson.ValidBytes(r.Value) {
+		if !validJSON(r.Value) {
 			return c, errorf(i, "value is not valid JSON")
 		}
 		val = gjson.ParseBytes(r.Value)
