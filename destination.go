@@ -113,13 +113,13 @@ func (r *Router) ListDestinations(ctx context.Context, p ListParams) (Page[*Dest
 	if err != nil {
 		return Page[*Destination]{}, fmt.Errorf("list destinations: %w", err)
 	}
+	counters, err := pageCounters(ctx, r, page.Items)
+	if err != nil {
+		return Page[*Destination]{}, fmt.Errorf("list destinations: %w", err)
+	}
 	out := Page[*Destination]{NextCursor: page.NextCursor}
-	for _, dst := range page.Items {
-		d, err := r.withDestinationCounters(ctx, dst)
-		if err != nil {
-			return Page[*Destination]{}, err
-		}
-		out.Items = append(out.Items, d)
+	for i, dst := range page.Items {
+		out.Items = append(out.Items, &Destination{Destination: *dst, EventCount: counters[i].Count, LastDeliveryAt: counters[i].Last})
 	}
 	return out, nil
 }
@@ -146,7 +146,7 @@ func (r *Router) DeleteDestination(ctx context.Context, id string) error {
 }
 
 func (r *Router) withDestinationCounters(ctx context.Context, dst *store.Destination) (*Destination, error) {
-	c, err := r.store.Counters(ctx, []string{dst.ID})
+	c, err := pageCounters(ctx, r, []*store.Destination{dst})
 	if err != nil {
 		return nil, err
 	}

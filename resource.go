@@ -136,3 +136,13 @@ func set[T any](dst *T, p *T) {
 		*dst = *p
 	}
 }
+
+// pageCounters reads the activity counters of resources in one store call,
+// one per resource in order.
+func pageCounters[T store.Resource](ctx context.Context, r *Router, items []T) ([]store.Counter, error) {
+	ids := make([]string, len(items))
+	for i, item := range items {
+		ids[i] = item.GetMeta().ID
+	}
+	return r.store.Counters(ctx, ids)
+}

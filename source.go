@@ -95,13 +95,13 @@ func (r *Router) ListSources(ctx context.Context, p ListParams) (Page[*Source], 
 	if err != nil {
 		return Page[*Source]{}, fmt.Errorf("list sources: %w", err)
 	}
+	counters, err := pageCounters(ctx, r, page.Items)
+	if err != nil {
+		return Page[*Source]{}, fmt.Errorf("list sources: %w", err)
+	}
 	out := Page[*Source]{NextCursor: page.NextCursor}
-	for _, src := range page.Items {
-		s, err := r.withSourceCounters(ctx, src)
-		if err != nil {
-			return Page[*Source]{}, err
-		}
-		out.Items = append(out.Items, s)
+	for i, src := range page.Items {
+		out.Items = append(out.Items, &Source{Source: *src, EventCount: counters[i].Count, LastEventAt: counters[i].Last})
 	}
 	return out, nil
 }
@@ -128,7 +128,7 @@ func (r *Router) DeleteSource(ctx context.Context, id string) error {
 }
 
 func (r *Router) withSourceCounters(ctx context.Context, src *store.Source) (*Source, error) {
-	c, err := r.store.Counters(ctx, []string{src.ID})
+	c, err := pageCounters(ctx, r, []*store.Source{src})
 	if err != nil {
 		return nil, err
 	}
