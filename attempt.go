@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hookstream-go/hookstream/internal/retry"
-	"github.com/hookstream-go/hookstream/internal/transform"
 	"github.com/hookstream-go/hookstream/store"
 )
 
@@ -62,9 +61,8 @@ func (r *Router) attempt(ctx context.Context, j job) finished {
 	if route.transform != nil {
 		out, err := route.transform.Eval(ctx, transformInput(ev))
 		switch {
-		case errors.Is(err, transform.ErrOverloaded):
-			// Too many runaway evaluations of other transforms: not this
-			// event's fault, so try again shortly without counting it.
+		case ctx.Err() != nil:
+			// Shutting down, not the transform's fault: try again later.
 			f.outcome.Attempt, f.outcome.Result, f.outcome.RetryAt = nil, store.ResultRelease, start.Add(time.Second)
 			return f
 		case err != nil:

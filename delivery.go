@@ -23,9 +23,6 @@ const (
 	// maxStoreBackoff bounds the wait between lease attempts while the
 	// store fails.
 	maxStoreBackoff = 30 * time.Second
-	// transformDrainTimeout bounds how long Run waits at shutdown for
-	// transforms abandoned at their deadline.
-	transformDrainTimeout = 5 * time.Second
 	// DefaultLeaseMargin is added to a destination's timeout to make the
 	// lease of an attempt.
 	DefaultLeaseMargin = 30 * time.Second
@@ -145,13 +142,6 @@ func (r *Router) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			for s.free < s.workers { // drain: every attempt in flight is recorded
 				s.release(workCtx, <-s.completed)
-			}
-			// Transforms abandoned at their deadline stop at their next
-			// built-in call; wait for them, within reason.
-			waitCtx, cancel := context.WithTimeout(workCtx, transformDrainTimeout)
-			defer cancel()
-			if err := r.transforms.Wait(waitCtx); err != nil {
-				r.log.Warn("hookstream: transforms still running at shutdown", "error", err)
 			}
 			return nil
 		case batch := <-s.completed:
@@ -381,14 +371,14 @@ func (r *Router) circuitConfig(dst *store.Destination) circuit.Config {
 func isRefused(err error) bool { return errors.Is(err, netguard.ErrBlocked) }
 
 // leaseTTL is how long a worker may hold a delivery of dst: its timeout,
-// the transform's, and a margin. A crashed worker's deliveries come back
-// after it.
+// an allowance for the transform, and a margin. A crashed worker's
+// deliveries come back after it.
 func (r *Router) leaseTTL(dst *store.Destination) time.Duration {
 	timeout := time.Duration(DefaultTimeoutMS) * time.Millisecond
 	if dst != nil {
 		timeout = time.Duration(dst.TimeoutMS) * time.Millisecond
 	}
-	return timeout + r.cfg.TransformTimeout + r.cfg.LeaseMargin
+	return timeout + transformLeaseAllowance + r.cfg.LeaseMargin
 }
 
 // wakeScheduler tells a running scheduler that deliveries became due.

@@ -347,7 +347,7 @@ func TestRouter_Run_TransformFailureDeadLetters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(200) }}
 		r, srcID := deliverySetup(t, rc, DestinationParams{}, ConnectionParams{
-			TransformEnabled: ptr(true), TransformExpression: ptr(`$string(n)`), // a string, not an object
+			TransformEnabled: ptr(true), TransformExpression: ptr(`$number("n/a")`), // D3030
 		})
 		evID := ingest(t, r, srcID, `{"n":1}`)
 		runRouter(t, r)
@@ -426,7 +426,7 @@ func TestRouter_Run_TransformsFormBodies(t *testing.T) {
 		runRouter(t, r)
 		time.Sleep(time.Second)
 		synctest.Wait()
-		if calls := rc.received(); len(calls) != 1 || calls[0].body != `{"body":"hello there","from":"+15550001"}` {
+		if calls := rc.received(); len(calls) != 1 || calls[0].body != `{"from":"+15550001","body":"hello there"}` {
 			t.Errorf("calls = %+v", calls)
 		}
 	})

@@ -3,6 +3,7 @@ package hookstream
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -58,21 +59,33 @@ func TestHandler_DryRun_Operators(t *testing.T) {
 	}
 }
 
-func TestHandler_RejectsRunawayTransforms(t *testing.T) {
+func TestHandler_RunawayTransformsStopAtTheirBudget(t *testing.T) {
 	t.Parallel()
 	r := setup(t, nil)
 	src := mustCall(t, r, "POST", "/v1/sources", map[string]any{"name": "s"}, 201)["source"].(map[string]any)
 	dst := mustCall(t, r, "POST", "/v1/destinations", map[string]any{"name": "d", "url": "https://example.com"}, 201)["destination"].(map[string]any)
-	for _, expr := range []string{
-		`($f := function($n){$f($n+1)}; $f(0))`, // unbounded recursion
-		`[1..1e4].([1..1e4])`,                   // 10^8 items
+	for _, c := range []struct{ expr, limit string }{
+		{`($f := function($n){$n + $f($n+1)}; $f(0))`, "recursion depth limit"}, // unbounded recursion
+		{`[1..1e4].([1..1e4])`, "step budget"},                                  // 10^8 items
+		{`$count(items.($$.items))`, "step budget"},                             // a path product
+		{`{"r": $formatNumber(amount, "0.00e0")}`, ""},                          // looped forever in jsonata-go
 	} {
-		res := call(t, r, "POST", "/v1/connections", testKey, map[string]any{
+		conn := mustCall(t, r, "POST", "/v1/connections", map[string]any{
 			"source_id": src["id"], "destination_id": dst["id"], "name": "x",
-			"transform_enabled": true, "transform_expression": expr,
-		})
-		if res.status != 400 {
-			t.Errorf("%s: status %d, want 400: %s", expr, res.status, res.body)
+			"transform_enabled": true, "transform_expression": c.expr,
+		}, 201)["connection"].(map[string]any)
+		items := make([]int, 2000)
+		res := mustCall(t, r, "POST", "/v1/connections/"+conn["id"].(string)+"/test",
+			map[string]any{"payload": map[string]any{"items": items, "amount": -5}}, 200)
+		msg, _ := res["transform_error"].(string)
+		if c.limit == "" {
+			if res["transform_error"] != nil {
+				t.Errorf("%s: transform_error %v, want a result", c.expr, res["transform_error"])
+			}
+			continue
+		}
+		if !strings.Contains(msg, c.limit) {
+			t.Errorf("%s: transform_error %q, want it to name the %s", c.expr, msg, c.limit)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func ExampleRouter_CreateConnection() {
 		fmt.Printf("matched=%v observed=%s transformed=%s\n", res.Matched, res.Rules[0].Observed, res.Transformed)
 	}
 	// Output:
-	// matched=true observed="paid" transformed={"cents":1250,"order":"o1"}
+	// matched=true observed="paid" transformed={"order":"o1","cents":1250}
 	// matched=false observed="open" transformed=
 }
 

@@ -104,9 +104,19 @@ type Config struct {
 	// ConfigTTL is how long routing trusts cached configuration; this
 	// process's own changes apply at once. Defaults to DefaultConfigTTL.
 	ConfigTTL time.Duration
-	// TransformTimeout bounds one JSONata evaluation. Defaults to
-	// DefaultTransformTimeout (250 ms).
-	TransformTimeout time.Duration
+	// TransformMaxSteps bounds the work of one JSONata evaluation: syntax
+	// nodes visited, items produced and built-in work (sort comparisons,
+	// bytes scanned by regular expressions), counted deterministically, so
+	// an expression over an input always has the same outcome. Defaults to
+	// DefaultTransformMaxSteps (1,000,000).
+	TransformMaxSteps int
+	// TransformMaxBytes bounds the bytes of values one evaluation builds.
+	// Defaults to DefaultTransformMaxBytes (32 MiB).
+	TransformMaxBytes int
+	// TransformMaxDepth bounds the nesting of one evaluation (nested
+	// expressions and non-tail function calls). Defaults to
+	// DefaultTransformMaxDepth (2,000).
+	TransformMaxDepth int
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 
@@ -149,7 +159,9 @@ func (c *Config) withDefaults() (*Config, error) {
 		orDefault("PollInterval", &out.PollInterval, DefaultPollInterval),
 		orDefault("LeaseMargin", &out.LeaseMargin, DefaultLeaseMargin),
 		orDefault("ConfigTTL", &out.ConfigTTL, DefaultConfigTTL),
-		orDefault("TransformTimeout", &out.TransformTimeout, DefaultTransformTimeout),
+		orDefault("TransformMaxSteps", &out.TransformMaxSteps, DefaultTransformMaxSteps),
+		orDefault("TransformMaxBytes", &out.TransformMaxBytes, DefaultTransformMaxBytes),
+		orDefault("TransformMaxDepth", &out.TransformMaxDepth, DefaultTransformMaxDepth),
 	)
 	if err != nil {
 		return nil, err
@@ -234,7 +246,9 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 		r.providers[name] = p
 	}
 	r.routing = newRouting(r)
-	r.transforms, err = transform.NewCache(&transform.Config{Timeout: c.TransformTimeout})
+	r.transforms, err = transform.NewCache(&transform.Config{
+		MaxSteps: c.TransformMaxSteps, MaxBytes: c.TransformMaxBytes, MaxDepth: c.TransformMaxDepth,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("hookstream: %w", err)
 	}

@@ -17,7 +17,7 @@ func TestConfig_withDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxBodyBytes != DefaultMaxBodyBytes || c.Workers != DefaultWorkers || c.TransformTimeout != DefaultTransformTimeout ||
+	if c.MaxBodyBytes != DefaultMaxBodyBytes || c.Workers != DefaultWorkers || c.TransformMaxSteps != DefaultTransformMaxSteps ||
 		c.DefaultTenant != (Tenant{OrgID: DefaultOrgID, EnvID: DefaultEnvID}) || c.Logger == nil || c.Now == nil {
 		t.Errorf("defaults not applied: %+v", c)
 	}

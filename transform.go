@@ -1,13 +1,27 @@
 package hookstream
 
-import "time"
+import (
+	"time"
 
-// DefaultTransformTimeout bounds one JSONata evaluation.
-const DefaultTransformTimeout = 250 * time.Millisecond
+	"github.com/hookstream-go/hookstream/internal/transform"
+)
+
+// Defaults of a transform's evaluation budget (see Config).
+const (
+	DefaultTransformMaxSteps = transform.DefaultMaxSteps
+	DefaultTransformMaxBytes = transform.DefaultMaxBytes
+	DefaultTransformMaxDepth = transform.DefaultMaxDepth
+)
+
+// transformLeaseAllowance is the time a delivery's lease allows for its
+// transform: the budget's default bounds an evaluation to a fraction of
+// it.
+const transformLeaseAllowance = time.Second
 
 // checkTransform validates a JSONata expression (empty is valid: no
-// transform). Expressions that could run away (unbounded recursion, huge
-// ranges) are refused here, before they ever run.
+// transform): a syntax error, an unknown function or an over-long or
+// over-nested source is refused here; everything else is bounded by the
+// evaluation budget when it runs.
 func (r *Router) checkTransform(expr string) error {
 	if expr == "" {
 		return nil

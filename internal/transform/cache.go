@@ -5,45 +5,45 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 )
 
 // Defaults for Config.
 const (
-	DefaultTimeout        = 250 * time.Millisecond
 	DefaultMaxOutputBytes = 1 << 20
-	DefaultMaxRunaway     = 4
 	DefaultCacheSize      = 256
 )
 
 // Config holds the limits of a Cache. The zero value is valid.
 type Config struct {
-	// Timeout bounds each evaluation; a context deadline that comes first
-	// wins. Defaults to DefaultTimeout.
-	Timeout time.Duration
+	// MaxSteps bounds the work of one evaluation (see DefaultMaxSteps).
+	// Defaults to DefaultMaxSteps.
+	MaxSteps int
+	// MaxBytes bounds the bytes of values one evaluation builds. Defaults
+	// to DefaultMaxBytes.
+	MaxBytes int
+	// MaxDepth bounds the nesting of evaluation (nested expressions and
+	// non-tail calls). Defaults to DefaultMaxDepth.
+	MaxDepth int
 	// MaxOutputBytes bounds the encoded result. Defaults to
 	// DefaultMaxOutputBytes.
 	MaxOutputBytes int
-	// MaxRunaway is how many evaluations that overran their deadline may
-	// still be running (jsonata-go cannot be interrupted; an abandoned
-	// evaluation stops at its next built-in call or callback, or when it
-	// completes) before Eval refuses new evaluations with ErrOverloaded.
-	// Defaults to DefaultMaxRunaway.
-	MaxRunaway int
 	// CacheSize is how many compiled expressions the cache keeps; the
 	// least recently used is evicted. Defaults to DefaultCacheSize.
 	CacheSize int
 }
 
 func (c Config) withDefaults() Config {
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
+	if c.MaxSteps == 0 {
+		c.MaxSteps = DefaultMaxSteps
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = DefaultMaxBytes
+	}
+	if c.MaxDepth == 0 {
+		c.MaxDepth = DefaultMaxDepth
 	}
 	if c.MaxOutputBytes == 0 {
 		c.MaxOutputBytes = DefaultMaxOutputBytes
-	}
-	if c.MaxRunaway == 0 {
-		c.MaxRunaway = DefaultMaxRunaway
 	}
 	if c.CacheSize == 0 {
 		c.CacheSize = DefaultCacheSize
@@ -52,15 +52,13 @@ func (c Config) withDefaults() Config {
 }
 
 func (c Config) validate() error {
-	switch {
-	case c.Timeout < 0:
-		return fmt.Errorf("transform: Config.Timeout must not be negative")
-	case c.MaxOutputBytes < 0:
-		return fmt.Errorf("transform: Config.MaxOutputBytes must not be negative")
-	case c.MaxRunaway < 0:
-		return fmt.Errorf("transform: Config.MaxRunaway must not be negative")
-	case c.CacheSize < 0:
-		return fmt.Errorf("transform: Config.CacheSize must not be negative")
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"MaxSteps", c.MaxSteps}, {"MaxBytes", c.MaxBytes}, {"MaxDepth", c.MaxDepth}, {"MaxOutputBytes", c.MaxOutputBytes}, {"CacheSize", c.CacheSize}} {
+		if f.v < 0 {
+			return fmt.Errorf("transform: Config.%s must not be negative", f.name)
+		}
 	}
 	return nil
 }
@@ -68,8 +66,7 @@ func (c Config) validate() error {
 // Cache compiles expressions once and evaluates them under one set of
 // limits. It is safe for concurrent use.
 type Cache struct {
-	r    *runner
-	size int
+	cfg Config
 
 	mu      sync.Mutex
 	lru     *list.List // of *Program, most recently used first
@@ -85,18 +82,12 @@ func NewCache(cfg *Config) (*Cache, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	c = c.withDefaults()
-	return &Cache{
-		r:       newRunner(c),
-		size:    c.CacheSize,
-		lru:     list.New(),
-		entries: make(map[string]*list.Element),
-	}, nil
+	return &Cache{cfg: c.withDefaults(), lru: list.New(), entries: make(map[string]*list.Element)}, nil
 }
 
 // Compile returns the compiled program for expr, compiling it on first
-// use. It returns a *CompileError for an invalid or refused expression;
-// such expressions are not cached.
+// use. It returns a *CompileError for an invalid expression; such
+// expressions are not cached.
 func (c *Cache) Compile(expr string) (*Program, error) {
 	c.mu.Lock()
 	if el, ok := c.entries[expr]; ok {
@@ -106,7 +97,7 @@ func (c *Cache) Compile(expr string) (*Program, error) {
 	}
 	c.mu.Unlock()
 
-	p, err := compile(expr, c.r)
+	p, err := compile(expr, c.cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +109,7 @@ func (c *Cache) Compile(expr string) (*Program, error) {
 		return el.Value.(*Program), nil
 	}
 	c.entries[expr] = c.lru.PushFront(p)
-	if c.lru.Len() > c.size {
+	if c.lru.Len() > c.cfg.CacheSize {
 		oldest := c.lru.Back()
 		c.lru.Remove(oldest)
 		delete(c.entries, oldest.Value.(*Program).expr)
@@ -142,7 +133,3 @@ func (c *Cache) Len() int {
 	defer c.mu.Unlock()
 	return c.lru.Len()
 }
-
-// Wait blocks until every evaluation of this cache's programs, including
-// those abandoned after their deadline, has finished, or ctx is done.
-func (c *Cache) Wait(ctx context.Context) error { return c.r.wait(ctx) }

@@ -4,335 +4,201 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"sync"
+	"runtime/debug"
 	"time"
-
-	jsonata "github.com/blues/jsonata-go"
-	"github.com/blues/jsonata-go/jparse"
 )
 
-// Program is a compiled transform expression. It is safe for concurrent
-// use.
+// Program is a compiled transform expression. It is immutable and safe for
+// concurrent use: every evaluation runs on the caller's goroutine with
+// state of its own.
 type Program struct {
-	expr string
-	// fresh is set for expressions using ~>: jsonata-go rewrites the
-	// syntax tree of x ~> $f() in place on each evaluation, so such an
-	// expression is compiled afresh for every evaluation.
-	fresh bool
-	// builtins are the built-ins the expression refers to: jsonata-go
-	// finds a function only by looking up a $name of the syntax tree, so
-	// these are all it can reach.
-	builtins []string
-	pool     sync.Pool // *instance
-	r        *runner
+	expr   string
+	root   *node
+	limits limits
+	output int // MaxOutputBytes
 }
 
-// instance is one private compilation of a Program: its own syntax tree
-// and its own copies of the built-ins. One evaluation uses it at a time.
-type instance struct {
-	expr *jsonata.Expr
-	run  *run // the current evaluation, set by the evaluating goroutine
-}
-
-// Compile validates expr and compiles it with the default limits. It
-// returns a *CompileError for an invalid or refused expression. Programs
-// compiled by Compile share one runaway limit (see Config.MaxRunaway).
+// Compile compiles expr with the default limits. It returns a
+// *CompileError for an invalid expression.
 func Compile(expr string) (*Program, error) {
-	return compile(expr, defaultRunner)
+	return compile(expr, Config{}.withDefaults())
 }
 
-var defaultRunner = newRunner(Config{}.withDefaults())
-
-func compile(expr string, r *runner) (_ *Program, err error) {
-	if len(expr) > MaxExpressionBytes {
-		return nil, &CompileError{Reason: fmt.Sprintf("expression longer than %d bytes", MaxExpressionBytes)}
-	}
-	if err := checkSignatures(expr); err != nil {
-		return nil, &CompileError{Reason: err.Error()}
-	}
-	defer func() {
-		// jparse re-panics on unexpected parser states.
-		if v := recover(); v != nil {
-			err = &CompileError{Reason: fmt.Sprintf("cannot parse expression: %v", v)}
-		}
-	}()
-	root, err := jparse.Parse(expr)
+func compile(expr string, cfg Config) (*Program, error) {
+	root, err := parse(expr)
 	if err != nil {
-		return nil, &CompileError{Reason: "syntax error: " + err.Error()}
+		return nil, err
 	}
-	a, err := analyze(root)
-	if err != nil {
-		return nil, &CompileError{Reason: err.Error()}
+	if err := checkFunctions(root); err != nil {
+		return nil, err
 	}
-	p := &Program{expr: expr, fresh: a.apply, builtins: referencedBuiltins(a.names), r: r}
-	// Compile one instance now: it proves jsonata-go accepts the
-	// expression, and serves the first evaluation.
-	inst, err := p.newInstance()
-	if err != nil {
-		return nil, &CompileError{Reason: err.Error()}
-	}
-	if !p.fresh {
-		p.pool.Put(inst)
-	}
-	return p, nil
-}
-
-// checkSignatures refuses input on which jparse never returns. Its lexer
-// makes no progress on a '!' not followed by '=' or a '~' not followed by
-// '>', and the loop reading a function's type signature (function($a)<n:n>)
-// only stops at '{' or the end. So once an expression has a type
-// signature, such a character anywhere after it (conservatively, even in a
-// string) is refused.
-func checkSignatures(expr string) error {
-	for i := 0; i < len(expr); i++ {
-		rest := expr[i:]
-		var n int
-		switch {
-		case strings.HasPrefix(rest, "function"):
-			n = len("function")
-		case strings.HasPrefix(rest, "λ"):
-			n = len("λ")
-		default:
-			continue
-		}
-		j := i + n
-		if j < len(expr) && expr[j] == '`' { // `function` is a lambda too
-			j++
-		}
-		j += whitespace(expr[j:])
-		if j >= len(expr) || expr[j] != '(' {
-			continue
-		}
-		k := strings.IndexByte(expr[j:], ')')
-		if k < 0 {
-			return nil
-		}
-		k += j + 1
-		k += whitespace(expr[k:])
-		if k >= len(expr) || expr[k] != '<' {
-			continue
-		}
-		for m := k; m < len(expr); m++ {
-			switch c := expr[m]; {
-			case c == '!' && !strings.HasPrefix(expr[m:], "!="),
-				c == '~' && !strings.HasPrefix(expr[m:], "~>"):
-				return fmt.Errorf("unsupported %q after a function type signature", c)
-			}
-		}
-		return nil
-	}
-	return nil
-}
-
-func whitespace(s string) int {
-	n := 0
-	for n < len(s) && strings.IndexByte(" \t\n\r\v", s[n]) >= 0 {
-		n++
-	}
-	return n
+	return &Program{
+		expr:   expr,
+		root:   root,
+		limits: limits{steps: int64(cfg.MaxSteps), bytes: int64(cfg.MaxBytes), depth: cfg.MaxDepth},
+		output: cfg.MaxOutputBytes,
+	}, nil
 }
 
 // String returns the expression.
 func (p *Program) String() string { return p.expr }
 
-func (p *Program) newInstance() (*instance, error) {
-	e, err := jsonata.Compile(p.expr)
+// Input is a decoded JSON body. It is read-only: one Input may be shared
+// by any number of evaluations, concurrently, so a body read by several
+// transforms is decoded once.
+type Input struct {
+	value any
+}
+
+// ParseInput decodes a JSON body. It returns an error wrapping
+// ErrInvalidInput when the body is not JSON.
+func ParseInput(body []byte) (*Input, error) {
+	v, err := decodeJSON(body)
 	if err != nil {
 		return nil, err
 	}
-	inst := &instance{expr: e}
-	vars := make(map[string]any, len(p.builtins))
-	exts := map[string]jsonata.Extension{}
-	for _, name := range p.builtins {
-		if ext, ok := testBuiltins[name]; ok {
-			exts[name] = ext
-			continue
-		}
-		vars[name] = newBuiltin(name, inst)
-	}
-	if err := e.RegisterVars(vars); err != nil {
-		return nil, err
-	}
-	if err := e.RegisterExts(exts); err != nil {
-		return nil, err
-	}
-	return inst, nil
+	return &Input{value: v}, nil
 }
 
-func (p *Program) getInstance() (*instance, error) {
-	if !p.fresh {
-		if inst, ok := p.pool.Get().(*instance); ok {
-			return inst, nil
-		}
-	}
-	return p.newInstance()
-}
-
-// Eval evaluates the program against the JSON body and returns the result
-// as JSON, which must be an object or an array. The evaluation is bounded
-// by the program's timeout or ctx's deadline, whichever comes first, and by
-// its output limit; see the package documentation for the errors.
+// Eval evaluates the program against a JSON body and returns the result's
+// JSON encoding, which may be any JSON value. It returns ErrNoResult when
+// the expression evaluates to nothing, a *BudgetError when the evaluation
+// exceeds a limit, an *EvalError for a runtime error, and ctx's error when
+// ctx is done first.
 func (p *Program) Eval(ctx context.Context, body []byte) ([]byte, error) {
+	in, err := ParseInput(body)
+	if err != nil {
+		return nil, err
+	}
+	return p.EvalInput(ctx, in)
+}
+
+// EvalInput is Eval on a decoded body.
+func (p *Program) EvalInput(ctx context.Context, in *Input) ([]byte, error) {
+	return p.run(ctx, in.value, nil)
+}
+
+// EvalBindings is Eval with extra variables: bindings maps names (without
+// '$') to JSON values. A nil body means the input is undefined.
+func (p *Program) EvalBindings(ctx context.Context, body []byte, bindings map[string][]byte) ([]byte, error) {
+	var input any
+	if body != nil {
+		v, err := decodeJSON(body)
+		if err != nil {
+			return nil, err
+		}
+		input = v
+	}
+	vars := make(map[string]any, len(bindings))
+	for name, raw := range bindings {
+		v, err := decodeJSON(raw)
+		if err != nil {
+			return nil, fmt.Errorf("binding %s: %w", name, err)
+		}
+		vars[name] = v
+	}
+	return p.run(ctx, input, vars)
+}
+
+// run evaluates on the calling goroutine. Every abort (an evaluation
+// error, an exceeded budget, a cancelled context) and any panic end here.
+func (p *Program) run(ctx context.Context, input any, vars map[string]any) (out []byte, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	input, err := decodeInput(body)
-	if err != nil {
-		return nil, err
-	}
-	return p.r.eval(ctx, p, input)
-}
-
-// evaluate runs one evaluation on the calling goroutine.
-func (p *Program) evaluate(r *run, input any) (out []byte, err error) {
-	inst, err := p.getInstance()
-	if err != nil {
-		return nil, err
-	}
+	e := &evaluator{b: newBudget(ctx, p.limits), now: time.Now()}
 	defer func() {
 		if v := recover(); v != nil {
-			// The instance may be left inconsistent: drop it.
-			err = fmt.Errorf("transform: evaluation panicked: %v", v)
-			return
-		}
-		inst.run = nil
-		if !p.fresh {
-			p.pool.Put(inst)
+			out = nil
+			if a, ok := v.(abort); ok {
+				err = a.err
+				return
+			}
+			err = fmt.Errorf("transform: internal error: %v\n%s", v, debug.Stack())
 		}
 	}()
-	inst.run = r
-	v, err := inst.expr.Eval(input)
-	switch {
-	case errors.Is(err, jsonata.ErrUndefined):
+	env := newFrame(nil)
+	for name, v := range vars {
+		env.bind(name, v)
+	}
+	env.bind("$", input)
+	if a, ok := input.(*array); ok && !a.sequence {
+		input = &array{items: []any{a}, sequence: true, outerWrapper: true}
+	}
+	result := e.eval(p.root, input, env)
+	if result == nil {
 		return nil, ErrNoResult
-	case err != nil:
+	}
+	enc := encoder{max: p.output}
+	if err := enc.encode(result, 0); err != nil {
+		if errors.Is(err, errTooLarge) {
+			return nil, fmt.Errorf("%w (limit %d bytes)", ErrOutputTooLarge, p.output)
+		}
 		return nil, fmt.Errorf("transform: %w", err)
 	}
-	return encodeResult(v, p.r.maxOutput)
-}
-
-// runner applies the limits of a Config and accounts for evaluations.
-type runner struct {
-	timeout    time.Duration
-	maxOutput  int
-	maxRunaway int
-
-	mu       sync.Mutex
-	inflight int           // evaluations whose goroutine is running
-	runaway  int           // of which abandoned after their deadline
-	idle     chan struct{} // closed when inflight drops to zero
-}
-
-func newRunner(cfg Config) *runner {
-	return &runner{
-		timeout:    cfg.Timeout,
-		maxOutput:  cfg.MaxOutputBytes,
-		maxRunaway: cfg.MaxRunaway,
+	if len(enc.buf) > p.output {
+		return nil, fmt.Errorf("%w (limit %d bytes)", ErrOutputTooLarge, p.output)
 	}
+	return enc.buf, nil
 }
 
-// evaluation is the handshake between the caller and the goroutine of one
-// evaluation; state moves from pending to exactly one of finished and
-// abandoned, under runner.mu.
-type evaluation struct {
-	run   run
-	state int
-	done  chan result
-}
-
-const (
-	pending = iota
-	finished
-	abandoned
-)
-
-type result struct {
-	out []byte
-	err error
-}
-
-func (r *runner) eval(ctx context.Context, p *Program, input any) ([]byte, error) {
-	r.mu.Lock()
-	if r.runaway >= r.maxRunaway {
-		r.mu.Unlock()
-		return nil, ErrOverloaded
-	}
-	r.inflight++
-	r.mu.Unlock()
-
-	ev := &evaluation{done: make(chan result, 1)}
-	go r.work(ev, p, input)
-
-	timer := time.NewTimer(r.timeout)
-	defer timer.Stop()
-	var err error
-	select {
-	case res := <-ev.done:
-		return res.out, res.err
-	case <-timer.C:
-		err = ErrTimeout
-	case <-ctx.Done():
-		err = ctx.Err()
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("%w: %w", ErrTimeout, err)
+// checkFunctions refuses calls of $names that are neither built-ins nor
+// bound anywhere in the expression: they can only fail.
+func checkFunctions(root *node) error {
+	bound := map[string]bool{}
+	var calls []string
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n == nil {
+			return
+		}
+		switch n.kind {
+		case kBind:
+			bound[n.op] = true
+		case kLambda:
+			for _, p := range n.params {
+				bound[p] = true
+			}
+		case kFunction, kPartial:
+			if n.procedure.kind == kVariable {
+				calls = append(calls, n.procedure.op)
+			}
+		}
+		if n.focus != "" {
+			bound[n.focus] = true
+		}
+		if n.index != "" {
+			bound[n.index] = true
+		}
+		for _, c := range []*node{n.lhs, n.rhs, n.procedure, n.body, n.cond, n.then, n.els, n.pattern, n.update, n.delete} {
+			walk(c)
+		}
+		for _, list := range [][]*node{n.steps, n.exprs, n.args} {
+			for _, c := range list {
+				walk(c)
+			}
+		}
+		for _, pairs := range [][][2]*node{n.pairs, n.group} {
+			for _, p := range pairs {
+				walk(p[0])
+				walk(p[1])
+			}
+		}
+		for _, s := range append(append([]stage(nil), n.stages...), n.predicate...) {
+			if s.index != "" {
+				bound[s.index] = true
+			}
+			walk(s.filter)
+		}
+		for _, t := range n.terms {
+			walk(t.expr)
 		}
 	}
-
-	r.mu.Lock()
-	if ev.state == pending {
-		// The goroutine cannot be stopped; it stops at its next built-in
-		// call or callback, or when it completes.
-		ev.state = abandoned
-		ev.run.cancelled.Store(true)
-		r.runaway++
-		r.mu.Unlock()
-		return nil, err
-	}
-	r.mu.Unlock()
-	res := <-ev.done // finished just now
-	return res.out, res.err
-}
-
-func (r *runner) work(ev *evaluation, p *Program, input any) {
-	out, err := p.evaluate(&ev.run, input)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.inflight--
-	if r.inflight == 0 && r.idle != nil {
-		close(r.idle)
-		r.idle = nil
-	}
-	if ev.state == abandoned {
-		r.runaway--
-		return
-	}
-	ev.state = finished
-	ev.done <- result{out, err}
-}
-
-// wait blocks until no evaluation goroutine is running or ctx is done.
-func (r *runner) wait(ctx context.Context) error {
-	for {
-		r.mu.Lock()
-		if r.inflight == 0 {
-			r.mu.Unlock()
-			return nil
-		}
-		if r.idle == nil {
-			r.idle = make(chan struct{})
-		}
-		idle := r.idle
-		r.mu.Unlock()
-		select {
-		case <-idle:
-		case <-ctx.Done():
-			return ctx.Err()
+	walk(root)
+	for _, name := range calls {
+		if _, ok := builtins[name]; !ok && !bound[name] && name != "" && name != "$" {
+			return &CompileError{Reason: fmt.Sprintf("unknown function $%s", name), Position: -1}
 		}
 	}
+	return nil
 }
-
-// Wait blocks until every evaluation of the programs returned by the
-// package-level Compile, including those abandoned after their deadline,
-// has finished, or ctx is done.
-func Wait(ctx context.Context) error { return defaultRunner.wait(ctx) }

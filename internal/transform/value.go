@@ -1,292 +1,271 @@
 package transform
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"math"
-	"reflect"
-	"slices"
-	"strconv"
-	"unicode/utf8"
 )
 
-// null is jsonata-go's JSON null: a nil *interface{}. A nil interface{}
-// (what encoding/json produces for null) is treated as a missing value.
-var null = (*any)(nil)
+// Values. The evaluator works on these Go types, mirroring the reference
+// implementation's JavaScript values:
+//
+//	undefined       nil
+//	null            null (the jsonNull sentinel)
+//	number          float64
+//	string          string
+//	boolean         bool
+//	array, sequence *array
+//	object          *object (keys in insertion order)
+//	function        *lambda, *builtin, *regexFunc, *transformer, *chain
+//
+// Tuple streams (paths with focus, index or parent bindings) carry *tuple
+// items inside a sequence.
 
-// decodeInput parses body into the values jsonata-go evaluates, with JSON
-// null preserved as null.
-func decodeInput(body []byte) (any, error) {
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
-	}
-	return withNulls(v), nil
+// jsonNull is the type of JSON null.
+type jsonNull struct{}
+
+// null is JSON null.
+var null = jsonNull{}
+
+// array is a JSON array or a sequence. Sequences are the reference's
+// result collections: they flatten into enclosing paths and collapse to
+// their single item, unless keepSingleton is set.
+type array struct {
+	items         []any
+	sequence      bool // a result sequence, not a JSON array
+	keepSingleton bool // [] in the path: do not collapse a singleton
+	cons          bool // built by an array constructor
+	outerWrapper  bool // a JSON array wrapped as the single input
+	tupleStream   bool // items are *tuple
 }
 
-func withNulls(v any) any {
-	switch t := v.(type) {
+func newSequence(items ...any) *array {
+	return &array{items: items, sequence: true}
+}
+
+func (a *array) push(v any) { a.items = append(a.items, v) }
+
+// object is a JSON object. Keys keep their insertion order, as JavaScript
+// objects do for non-integer keys.
+type object struct {
+	keys  []string
+	vals  []any
+	index map[string]int // built when the object grows past indexAt keys
+}
+
+const indexAt = 12
+
+func newObject(capacity int) *object {
+	return &object{keys: make([]string, 0, capacity), vals: make([]any, 0, capacity)}
+}
+
+func (o *object) find(k string) int {
+	if o.index != nil {
+		if i, ok := o.index[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, key := range o.keys {
+		if key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+func (o *object) get(k string) (any, bool) {
+	if i := o.find(k); i >= 0 {
+		return o.vals[i], true
+	}
+	return nil, false
+}
+
+// set replaces the value of k, or appends k.
+func (o *object) set(k string, v any) {
+	if i := o.find(k); i >= 0 {
+		o.vals[i] = v
+		return
+	}
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
+	if o.index != nil {
+		o.index[k] = len(o.keys) - 1
+	} else if len(o.keys) > indexAt {
+		o.index = make(map[string]int, len(o.keys)*2)
+		for i, key := range o.keys {
+			o.index[key] = i
+		}
+	}
+}
+
+func (o *object) remove(k string) {
+	i := o.find(k)
+	if i < 0 {
+		return
+	}
+	o.keys = append(o.keys[:i], o.keys[i+1:]...)
+	o.vals = append(o.vals[:i], o.vals[i+1:]...)
+	if o.index != nil {
+		o.index = make(map[string]int, len(o.keys)*2)
+		for j, key := range o.keys {
+			o.index[key] = j
+		}
+	}
+}
+
+func (o *object) len() int { return len(o.keys) }
+
+// tuple is one item of a tuple stream: the context value '@' and the
+// variables bound along the path.
+type tuple struct {
+	at    any
+	names []string
+	vals  []any
+}
+
+func (t *tuple) bind(name string, v any) {
+	for i, n := range t.names {
+		if n == name {
+			t.vals[i] = v
+			return
+		}
+	}
+	t.names = append(t.names, name)
+	t.vals = append(t.vals, v)
+}
+
+func (t *tuple) copy() *tuple {
+	return &tuple{
+		at:    t.at,
+		names: append([]string(nil), t.names...),
+		vals:  append([]any(nil), t.vals...),
+	}
+}
+
+// isArray reports whether v is an array or a sequence.
+func isArray(v any) bool {
+	_, ok := v.(*array)
+	return ok
+}
+
+func isSequence(v any) bool {
+	a, ok := v.(*array)
+	return ok && a.sequence
+}
+
+func isNumber(v any) bool {
+	f, ok := v.(float64)
+	return ok && !math.IsNaN(f) && !math.IsInf(f, 0)
+}
+
+func isFunction(v any) bool {
+	switch v.(type) {
+	case *lambda, *builtin, *regexFunc, *transformer:
+		return true
+	}
+	return false
+}
+
+// asItems returns v's items if v is an array, or v alone.
+func asItems(v any) []any {
+	if a, ok := v.(*array); ok {
+		return a.items
+	}
+	if v == nil {
+		return nil
+	}
+	return []any{v}
+}
+
+func isArrayOfStrings(v any) bool {
+	a, ok := v.(*array)
+	if !ok {
+		return false
+	}
+	for _, it := range a.items {
+		if _, ok := it.(string); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func isArrayOfNumbers(v any) bool {
+	a, ok := v.(*array)
+	if !ok {
+		return false
+	}
+	for _, it := range a.items {
+		if !isNumber(it) {
+			return false
+		}
+	}
+	return true
+}
+
+// deepEqual is the reference's isDeepEqual: JSON equality.
+func deepEqual(a, b any) bool {
+	switch x := a.(type) {
+	case *array:
+		y, ok := b.(*array)
+		if !ok || len(x.items) != len(y.items) {
+			return false
+		}
+		for i := range x.items {
+			if !deepEqual(x.items[i], y.items[i]) {
+				return false
+			}
+		}
+		return true
+	case *object:
+		y, ok := b.(*object)
+		if !ok || x.len() != y.len() {
+			return false
+		}
+		for i, k := range x.keys {
+			v, ok := y.get(k)
+			if !ok || !deepEqual(x.vals[i], v) {
+				return false
+			}
+		}
+		return true
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case jsonNull:
+		_, ok := b.(jsonNull)
+		return ok
 	case nil:
-		return null
-	case map[string]any:
-		for k, e := range t {
-			t[k] = withNulls(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = withNulls(e)
-		}
+		return b == nil
 	}
-	return v
+	return a == b
 }
 
-// errTooLarge is returned by the encoder when the output exceeds its
-// budget.
-var errTooLarge = errors.New("too large")
-
-// encodeResult encodes an evaluation result as JSON of at most max bytes.
-// The result must be an object or an array. Object keys are sorted, as
-// encoding/json sorts them; HTML characters are not escaped.
-func encodeResult(v any, max int) ([]byte, error) {
-	switch rv := deref(reflect.ValueOf(v)); rv.Kind() {
-	case reflect.Map, reflect.Slice, reflect.Array:
-	case reflect.Invalid:
-		return nil, fmt.Errorf("%w, got null", ErrNotObject)
-	case reflect.String:
-		return nil, fmt.Errorf("%w, got a string", ErrNotObject)
-	case reflect.Bool:
-		return nil, fmt.Errorf("%w, got a boolean", ErrNotObject)
-	case reflect.Float64, reflect.Int:
-		return nil, fmt.Errorf("%w, got a number", ErrNotObject)
-	default:
-		return nil, fmt.Errorf("%w, got %s", ErrNotObject, rv.Type())
+// typeName is the reference's $type.
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return ""
+	case jsonNull:
+		return "null"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case *array:
+		return "array"
+	case *object, *tuple:
+		return "object"
 	}
-	e := encoder{max: max}
-	if err := e.value(reflect.ValueOf(v), 0); err != nil {
-		if errors.Is(err, errTooLarge) {
-			return nil, fmt.Errorf("%w (limit %d bytes)", ErrOutputTooLarge, max)
-		}
-		return nil, err
+	if isFunction(v) {
+		return "function"
 	}
-	return e.buf, nil
-}
-
-// deref follows interfaces and pointers; the result is invalid for nil.
-func deref(v reflect.Value) reflect.Value {
-	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return reflect.Value{}
-		}
-		v = v.Elem()
-	}
-	return v
-}
-
-// encoder writes JSON into buf and stops once buf would exceed max bytes,
-// so an oversized result costs at most max bytes of output.
-type encoder struct {
-	buf []byte
-	max int
-}
-
-const maxEncodeDepth = 10000
-
-func (e *encoder) grow(n int) error {
-	if len(e.buf)+n > e.max {
-		return errTooLarge
-	}
-	return nil
-}
-
-func (e *encoder) write(s string) error {
-	if err := e.grow(len(s)); err != nil {
-		return err
-	}
-	e.buf = append(e.buf, s...)
-	return nil
-}
-
-var typeMarshaler = reflect.TypeFor[json.Marshaler]()
-
-func (e *encoder) value(v reflect.Value, depth int) error {
-	if depth > maxEncodeDepth {
-		return errors.New("result nests too deeply")
-	}
-	if v.IsValid() && v.Kind() != reflect.Interface && v.Type().Implements(typeMarshaler) {
-		if v.Kind() == reflect.Pointer && v.IsNil() {
-			return e.write("null")
-		}
-		b, err := v.Interface().(json.Marshaler).MarshalJSON()
-		if err != nil {
-			return err
-		}
-		var c bytes.Buffer
-		if err := json.Compact(&c, b); err != nil {
-			return err
-		}
-		return e.write(c.String())
-	}
-	switch v.Kind() {
-	case reflect.Invalid:
-		return e.write("null")
-	case reflect.Interface, reflect.Pointer:
-		if v.IsNil() {
-			return e.write("null")
-		}
-		return e.value(v.Elem(), depth+1)
-	case reflect.Bool:
-		if v.Bool() {
-			return e.write("true")
-		}
-		return e.write("false")
-	case reflect.Float32, reflect.Float64:
-		return e.float(v.Float())
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return e.write(strconv.FormatInt(v.Int(), 10))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return e.write(strconv.FormatUint(v.Uint(), 10))
-	case reflect.String:
-		return e.string(v.String())
-	case reflect.Slice, reflect.Array:
-		if v.Kind() == reflect.Slice && v.IsNil() {
-			return e.write("null")
-		}
-		if err := e.write("["); err != nil {
-			return err
-		}
-		for i := range v.Len() {
-			if i > 0 {
-				if err := e.write(","); err != nil {
-					return err
-				}
-			}
-			if err := e.value(v.Index(i), depth+1); err != nil {
-				return err
-			}
-		}
-		return e.write("]")
-	case reflect.Map:
-		if v.IsNil() {
-			return e.write("null")
-		}
-		if v.Type().Key().Kind() != reflect.String {
-			return fmt.Errorf("cannot encode a map keyed by %s", v.Type().Key())
-		}
-		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int {
-			switch x, y := a.String(), b.String(); {
-			case x < y:
-				return -1
-			case x > y:
-				return 1
-			}
-			return 0
-		})
-		if err := e.write("{"); err != nil {
-			return err
-		}
-		for i, k := range keys {
-			if i > 0 {
-				if err := e.write(","); err != nil {
-					return err
-				}
-			}
-			if err := e.string(k.String()); err != nil {
-				return err
-			}
-			if err := e.write(":"); err != nil {
-				return err
-			}
-			if err := e.value(v.MapIndex(k), depth+1); err != nil {
-				return err
-			}
-		}
-		return e.write("}")
-	case reflect.Func:
-		return e.write(`""`)
-	}
-	if v.CanInterface() {
-		// Anything else jsonata-go may produce (a struct, ...).
-		b, err := json.Marshal(v.Interface())
-		if err != nil {
-			return err
-		}
-		return e.write(string(b))
-	}
-	return fmt.Errorf("cannot encode %s", v.Type())
-}
-
-// float writes f as encoding/json does.
-func (e *encoder) float(f float64) error {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return fmt.Errorf("cannot encode number %v", f)
-	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b := strconv.AppendFloat(nil, f, format, -1, 64)
-	if format == 'e' {
-		// Clean up e-09 to e-9.
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return e.write(string(b))
-}
-
-const hex = "0123456789abcdef"
-
-// string writes s as a JSON string: invalid UTF-8 becomes U+FFFD, control
-// characters and U+2028/U+2029 are escaped.
-func (e *encoder) string(s string) error {
-	// Each byte expands to at most 6 bytes; check the common case cheaply.
-	if err := e.grow(len(s) + 2); err != nil {
-		return err
-	}
-	start := len(e.buf)
-	e.buf = append(e.buf, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				e.buf = append(e.buf, '\\', c)
-			case c >= 0x20:
-				e.buf = append(e.buf, c)
-			case c == '\n':
-				e.buf = append(e.buf, '\\', 'n')
-			case c == '\r':
-				e.buf = append(e.buf, '\\', 'r')
-			case c == '\t':
-				e.buf = append(e.buf, '\\', 't')
-			default:
-				e.buf = append(e.buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-		} else {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			switch {
-			case r == utf8.RuneError && size == 1:
-				e.buf = append(e.buf, `\ufffd`...)
-			case r == '\u2028' || r == '\u2029':
-				e.buf = append(e.buf, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			default:
-				e.buf = append(e.buf, s[i:i+size]...)
-			}
-			i += size
-		}
-		if len(e.buf) > e.max {
-			e.buf = e.buf[:start]
-			return errTooLarge
-		}
-	}
-	e.buf = append(e.buf, '"')
-	if len(e.buf) > e.max {
-		return errTooLarge
-	}
-	return nil
+	return "object"
 }
