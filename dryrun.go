@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/hookstream-go/hookstream/internal/transform"
 	"github.com/hookstream-go/hookstream/store"
 )
 
@@ -113,7 +114,7 @@ func (r *Router) testRoute(ctx context.Context, route *compiledRoute, ev testEve
 		out.Matched = out.Matched && res.Matched
 	}
 	if out.Matched && route.transform != nil {
-		body, err := route.transform.Eval(ctx, ev.body)
+		body, err := ev.decoded.transform(ctx, route.transform, ev.body)
 		if err != nil {
 			msg := err.Error()
 			out.TransformError = &msg
@@ -129,12 +130,30 @@ type testEvent struct {
 	body                                 []byte
 	contentType, method, sourceIP, topic string
 	headers                              http.Header
+	decoded                              *decodedBody
+}
+
+// decodedBody decodes an event's body for transforms once, however many
+// routes transform it.
+type decodedBody struct {
+	input *transform.Input
+	err   error
+}
+
+func (d *decodedBody) transform(ctx context.Context, p *transform.Program, body []byte) ([]byte, error) {
+	if d.input == nil && d.err == nil {
+		d.input, d.err = transform.ParseInput(body)
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return p.EvalInput(ctx, d.input)
 }
 
 func (p *TestParams) event() testEvent {
 	ev := testEvent{
 		body: p.Payload, contentType: p.ContentType, method: p.Method,
-		sourceIP: p.SourceIP, topic: p.Topic, headers: http.Header{},
+		sourceIP: p.SourceIP, topic: p.Topic, headers: http.Header{}, decoded: &decodedBody{},
 	}
 	if ev.method == "" {
 		ev.method = http.MethodPost

@@ -168,8 +168,10 @@ func (e *evaluator) evalPath(expr *node, input any, env *frame) any {
 	var inputSeq *array
 	if a, ok := input.(*array); ok && expr.steps[0].kind != kVariable {
 		inputSeq = a
+	} else if input == nil {
+		inputSeq = newSequence()
 	} else {
-		inputSeq = asSequence(input)
+		inputSeq = newSequence(input)
 	}
 	var resultSeq *array
 	var result any
@@ -291,7 +293,9 @@ func (e *evaluator) evalStages(stages []stage, input *array, env *frame) *array 
 }
 
 func tupleFrame(env *frame, t *tuple) *frame {
-	return &frame{names: t.names, vals: t.vals, parent: env}
+	// Full slice expressions: a binding made in this frame must not write
+	// into the tuple's arrays.
+	return &frame{names: t.names[:len(t.names):len(t.names)], vals: t.vals[:len(t.vals):len(t.vals)], parent: env}
 }
 
 func (e *evaluator) evalTupleStep(expr *node, input *array, tuples *array, env *frame) *array {

@@ -86,7 +86,8 @@ func throwCompile(code, format string, args ...any) {
 func prepass(src string) (string, error) {
 	var out strings.Builder
 	out.Grow(len(src) + 16)
-	operand := false // the last token ends an operand: '/' divides, '%' is modulo
+	operand := false  // the last token ends an operand: '/' divides, '%' is modulo
+	afterDot := false // the last token is the '.' of a path
 	depth := 0
 	fail := func(i int, format string, args ...any) (string, error) {
 		return "", &CompileError{Reason: "syntax error: " + fmt.Sprintf(format, args...), Position: i}
@@ -118,7 +119,15 @@ func prepass(src string) (string, error) {
 			if j >= len(src) {
 				return fail(i, "string literal must be terminated by a matching quote (S0101)")
 			}
-			out.WriteString(src[i : j+1])
+			lit := src[i : j+1]
+			// A string literal as a path step is a name ("a"."b" is a.b):
+			// jparse refuses literals there.
+			if afterDot || nextIsDot(src, j+1) {
+				if name, ok := unquote(lit); ok {
+					lit = "`" + name + "`"
+				}
+			}
+			out.WriteString(lit)
 			i = j + 1
 			operand = true
 		case c == '`':
@@ -240,9 +249,42 @@ func prepass(src string) (string, error) {
 			out.WriteByte(c)
 			i++
 			operand = false
+			if c == '.' && !(i < len(src) && src[i] == '.') && !(i >= 2 && src[i-2] == '.') {
+				afterDot = true
+				continue
+			}
+		}
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' {
+			afterDot = false
 		}
 	}
 	return out.String(), nil
+}
+
+// nextIsDot reports whether the next token from i is '.' (not '..').
+func nextIsDot(src string, i int) bool {
+	for i < len(src) && strings.IndexByte(" \t\n\r\v", src[i]) >= 0 {
+		i++
+	}
+	return i < len(src) && src[i] == '.' && !(i+1 < len(src) && src[i+1] == '.')
+}
+
+// unquote returns the text of a string literal, if it can be written as
+// a backquoted name.
+func unquote(lit string) (string, bool) {
+	body := lit[1 : len(lit)-1]
+	if strings.ContainsAny(body, "`\n") {
+		return "", false
+	}
+	if !strings.Contains(body, "\\") {
+		return body, true
+	}
+	n, err := parse(lit)
+	if err != nil || n.kind != kString {
+		return "", false
+	}
+	name := n.value.(string)
+	return name, !strings.ContainsAny(name, "`\n")
 }
 
 // isNameByte reports whether c continues a name or variable (jparse ends
@@ -537,13 +579,17 @@ func (c *converter) path(steps []jparse.Node, keepArrays bool) *node {
 			}
 			res.steps = append(res.steps, step.steps...)
 			res.seekingParent = append(res.seekingParent, step.seekingParent...)
-			continue
+		} else {
+			if step.predicate != nil {
+				step.stages = step.predicate
+				step.predicate = nil
+			}
+			res.steps = append(res.steps, step)
 		}
-		if step.predicate != nil {
-			step.stages = step.predicate
-			step.predicate = nil
+		// The reference resolves parent slots as each '.' adds a step.
+		if len(res.steps) > 1 {
+			c.resolveAncestry(res)
 		}
-		res.steps = append(res.steps, step)
 	}
 	for _, s := range res.steps {
 		if s.kind == kString {
@@ -567,7 +613,6 @@ func (c *converter) path(steps []jparse.Node, keepArrays bool) *node {
 	if last := res.steps[len(res.steps)-1]; last.kind == kArray {
 		last.consarray = true
 	}
-	c.resolveAncestry(res)
 	return res
 }
 
