@@ -108,7 +108,7 @@ type Config struct {
 	// nodes visited, items produced and built-in work (sort comparisons,
 	// bytes scanned by regular expressions), counted deterministically, so
 	// an expression over an input always has the same outcome. Defaults to
-	// DefaultTransformMaxSteps (1,000,000).
+	// DefaultTransformMaxSteps (2,000,000).
 	TransformMaxSteps int
 	// TransformMaxBytes bounds the bytes of values one evaluation builds.
 	// Defaults to DefaultTransformMaxBytes (32 MiB).

@@ -8,7 +8,7 @@ const (
 	// visited, items produced, and built-in work (comparisons of a sort,
 	// bytes scanned by a regular expression, characters built), counted
 	// proportionally.
-	DefaultMaxSteps = 1_000_000
+	DefaultMaxSteps = 2_000_000
 	// DefaultMaxBytes bounds the bytes of values one evaluation builds
 	// (strings, array items, object entries), counted as they are built,
 	// whether or not they are kept.

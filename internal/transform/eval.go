@@ -3,6 +3,8 @@ package transform
 import (
 	"math"
 	"time"
+
+	"github.com/hookstream-go/hookstream/internal/transform/js"
 )
 
 // frame is a scope of variable bindings.
@@ -168,9 +170,8 @@ func (e *evaluator) evalPath(expr *node, input any, env *frame) any {
 	var inputSeq *array
 	if a, ok := input.(*array); ok && expr.steps[0].kind != kVariable {
 		inputSeq = a
-	} else if input == nil {
-		inputSeq = newSequence()
 	} else {
+		// The reference's createSequence(input): one item, even undefined.
 		inputSeq = newSequence(input)
 	}
 	var resultSeq *array
@@ -495,6 +496,12 @@ func (e *evaluator) evalWildcard(input any) any {
 	if a, ok := input.(*array); ok && a.outerWrapper && len(a.items) > 0 {
 		input = a.items[0]
 	}
+	if a, ok := input.(*array); ok {
+		// JavaScript arrays are objects whose values are their items.
+		results.items = flatten(e.b, a, nil)
+		e.b.charge(len(results.items) * sizeItem)
+		return results
+	}
 	o, ok := input.(*object)
 	if !ok {
 		return results
@@ -642,6 +649,9 @@ func numeric(op string, lhs, rhs any) any {
 		res = l / r
 	case "%":
 		res = math.Mod(l, r)
+	}
+	if math.IsInf(res, 0) {
+		throwf("D1001", "number out of range: %s", js.NumberToString(res))
 	}
 	return res
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func registerStringFunctions() {
-	def("string", "<x-b?:s>", 2, func(e *evaluator, _ *callCtx, a []any) any {
+	def("string", "<x-b?:s>", 1, func(e *evaluator, _ *callCtx, a []any) any {
 		if a[0] == nil {
 			return nil
 		}
@@ -52,7 +52,8 @@ func registerStringFunctions() {
 		if a[0] == nil {
 			return nil
 		}
-		return e.built(strings.ToUpper(a[0].(string)))
+		// JavaScript's toUpperCase maps ß to SS.
+		return e.built(strings.ToUpper(strings.ReplaceAll(a[0].(string), "ß", "SS")))
 	})
 	def("length", "<s-:n>", 1, func(e *evaluator, _ *callCtx, a []any) any {
 		if a[0] == nil {

@@ -185,7 +185,10 @@ func (sig *signature) validate(args []any, context any, name string) []any {
 		}
 		for j := 0; j < len(match); j++ {
 			single := match[j]
-			a := args[argIndex]
+			var a any
+			if argIndex < len(args) {
+				a = args[argIndex]
+			}
 			if p.typ == "a" {
 				if single == 'm' {
 					a = nil

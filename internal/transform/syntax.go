@@ -720,6 +720,10 @@ func (c *converter) apply(n *jparse.FunctionApplicationNode) *node {
 		throwCompile("S0207", "unexpected end of expression")
 	}
 	res := &node{kind: kApply, lhs: c.convert(n.LHS), rhs: c.convert(n.RHS)}
+	if r := res.rhs; r.kind == kPath && len(r.steps) == 1 && r.steps[0].kind == kFunction && r.keepSingletonArray {
+		// x ~> $f(...)[]: jparse wraps the call in a path for the [].
+		res.rhs = r.steps[0]
+	}
 	res.keepArray = res.lhs.keepArray || res.rhs.keepArray
 	return res
 }

@@ -60,10 +60,12 @@ func FormatDateTime(millis float64, picture, timezone string) (string, error) {
 //
 // Components the picture leaves out before the first one it gives are
 // taken from the current time, as the reference takes them from the
-// evaluation's $now(). An ISO 8601 string the reference's pattern accepts
-// but that names no valid time (month 13, or a date-time without an offset,
-// which JavaScript would read as local time, is read as UTC here) returns
-// D3110 when invalid.
+// evaluation's $now(); those after the last one it gives default to their
+// minimum. Without a picture, a string the reference's ISO 8601 pattern
+// rejects returns *Error D3110, and so does one it accepts but JavaScript's
+// Date.parse would not (month 13, an offset without a time); a date-time
+// without an offset, local time in JavaScript, is read as UTC. A result
+// outside the range of a JavaScript Date gives ok=false.
 func ParseDateTime(s, picture string) (millis float64, ok bool, err error) {
 	if picture == "" {
 		return parseISO8601(s)
