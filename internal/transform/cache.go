@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 )
 
@@ -30,6 +31,12 @@ type Config struct {
 	// CacheSize is how many compiled expressions the cache keeps; the
 	// least recently used is evicted. Defaults to DefaultCacheSize.
 	CacheSize int
+	// MaxConcurrent bounds how many evaluations of the cache's programs
+	// run at once (decoding their input included); others wait for a
+	// slot, or for their context. Evaluations are CPU-bound, so more than
+	// one per core gains nothing, and the bound caps their memory at
+	// about MaxConcurrent × 2 × MaxBytes. Defaults to GOMAXPROCS.
+	MaxConcurrent int
 }
 
 func (c Config) withDefaults() Config {
@@ -48,6 +55,9 @@ func (c Config) withDefaults() Config {
 	if c.CacheSize == 0 {
 		c.CacheSize = DefaultCacheSize
 	}
+	if c.MaxConcurrent == 0 {
+		c.MaxConcurrent = runtime.GOMAXPROCS(0)
+	}
 	return c
 }
 
@@ -55,7 +65,7 @@ func (c Config) validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"MaxSteps", c.MaxSteps}, {"MaxBytes", c.MaxBytes}, {"MaxDepth", c.MaxDepth}, {"MaxOutputBytes", c.MaxOutputBytes}, {"CacheSize", c.CacheSize}} {
+	}{{"MaxSteps", c.MaxSteps}, {"MaxBytes", c.MaxBytes}, {"MaxDepth", c.MaxDepth}, {"MaxOutputBytes", c.MaxOutputBytes}, {"CacheSize", c.CacheSize}, {"MaxConcurrent", c.MaxConcurrent}} {
 		if f.v < 0 {
 			return fmt.Errorf("transform: Config.%s must not be negative", f.name)
 		}
@@ -66,7 +76,8 @@ func (c Config) validate() error {
 // Cache compiles expressions once and evaluates them under one set of
 // limits. It is safe for concurrent use.
 type Cache struct {
-	cfg Config
+	cfg   Config
+	slots chan struct{} // MaxConcurrent evaluation slots
 
 	mu      sync.Mutex
 	lru     *list.List // of *Program, most recently used first
@@ -82,7 +93,8 @@ func NewCache(cfg *Config) (*Cache, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return &Cache{cfg: c.withDefaults(), lru: list.New(), entries: make(map[string]*list.Element)}, nil
+	c = c.withDefaults()
+	return &Cache{cfg: c, slots: make(chan struct{}, c.MaxConcurrent), lru: list.New(), entries: make(map[string]*list.Element)}, nil
 }
 
 // Compile returns the compiled program for expr, compiling it on first
@@ -101,6 +113,7 @@ func (c *Cache) Compile(expr string) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.slots = c.slots
 
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -1,92 +1,62 @@
-// Package transform evaluates hookstream's JSONata transforms with
-// github.com/blues/jsonata-go v1.5.4, containing that library's defects.
+// Package transform evaluates hookstream's JSONata transforms with an
+// evaluator of its own over the syntax tree of
+// github.com/blues/jsonata-go/jparse, under a deterministic budget.
 //
 // [Compile] (or [Cache.Compile], which compiles each expression once)
-// validates an expression and returns a [*Program]; every refusal is a
-// [*CompileError]. [Program.Eval] evaluates it against a JSON body and
-// returns the result as JSON, which must be an object or an array.
+// parses an expression and returns a [*Program]; a refusal is a
+// [*CompileError]: a syntax error (with its offset), a call of an unknown
+// function, or a source longer than [MaxExpressionBytes] or nested deeper
+// than [MaxNesting]. Nothing else is refused before it runs: the budget is
+// what bounds an evaluation. [Program.Eval] evaluates against a JSON body
+// and returns the result's JSON encoding, which may be any JSON value;
+// [ParseInput] and [Program.EvalInput] decode a body once for any number
+// of programs.
 //
-// # Defects contained
+// # Semantics
 //
-// Shared built-ins. jsonata-go's built-in functions are package-level
-// values that evaluation mutates, so concurrent evaluations read each
-// other's data. Each evaluation here runs on a private instance (its own
-// syntax tree and its own shallow copies of every built-in, registered
-// under the built-ins' names so the shared ones are never looked up).
-// Instances are pooled per program and used by one evaluation at a time,
-// so evaluations never wait on each other: there is no global lock for a
-// runaway evaluation to hold.
+// The evaluator follows the reference implementation, jsonata-js 2.x, and
+// is a close port of its evaluator: sequences and singleton flattening,
+// undefined versus null, array constructors that keep empty arrays, []
+// to keep singletons, ~> chaining and function composition, partial
+// application with ?, lambdas, closures, recursion with tail calls run in
+// a loop, typed signatures, higher-order built-ins, object constructors
+// and grouping, |...|...| transforms, the parent operator %, positional
+// (#$i) and context (@$v) bindings, ?? and ?:, and the whole function
+// library including $formatNumber, $formatInteger, $parseInteger,
+// $fromMillis and $toMillis pictures (package xpath) and $eval. jparse
+// does not parse %, #, @, ?? and ?:; a pre-pass rewrites them into marked
+// forms it parses, and the conversion to this package's tree turns them
+// back.
 //
-// ~> rewrites the syntax tree. Evaluating x ~> $f() prepends x to the
-// call's arguments in place, so a compiled expression goes wrong on its
-// second use. A program using ~> gets a fresh instance for every
-// evaluation.
+// Object keys keep their insertion order, as in JavaScript. Regular
+// expressions are Go's (RE2): no backreferences or lookaround, and \b, \d
+// and \w are ASCII-only; the reference's JavaScript regexes have them.
 //
-// null. jsonata-go treats a nil interface as missing; input nulls are
-// converted to its null value, so {"x": a} on {"a": null} gives
-// {"x": null} and $exists(a) is true. (An object transformation,
-// |...|...|, copies its input through JSON and loses nulls inside the
-// copy; they still encode as null in the result.)
+// # Budget
 //
-// Unbounded evaluation. jsonata-go recurses on the Go stack (a stack
-// overflow kills the process) and cannot be interrupted. Compile therefore
-// refuses:
+// Every evaluation runs on the caller's goroutine with state of its own
+// (no package-level mutable state: concurrency-safe by construction) and
+// is charged as it goes:
 //
-//   - recursion: functions are first-order (a function value can only be
-//     called, assigned to a variable, or passed to a built-in that calls
-//     it, such as $map's second argument), only built-ins, variables
-//     assigned a function and function literals can be called, and no
-//     function's definition may refer to itself directly or through other
-//     functions. Names are treated as one binding across scopes, which is
-//     conservative. Recursion over a tree ($f calling $map(children, $f))
-//     is refused.
-//   - ranges whose bounds are not integer constants, ranges inside a
-//     function body, a path step after the first, a predicate, a sort term
-//     or a grouping, where they would be rebuilt for every item
-//     ([1..1e4].([1..1e4]); assign the range to a variable instead), and
-//     ranges of more than MaxRangeItems items in total;
-//   - an assignment anywhere but as a statement of a block ($x := ...; ...),
-//     a function body or the whole expression: elsewhere (an object value,
-//     an array item, an argument) it would rebind an enclosing variable on
-//     every item of an iteration. A variable may be reassigned in order;
-//   - variables named like built-ins ($string := ...) and parameters that
-//     shadow built-ins;
-//   - expressions that can build values exponentially larger than their
-//     input without iterating (a chain of doubling variables or calls):
-//     a static size analysis bounds every value to MaxAmplification times
-//     the input;
-//   - expressions longer than MaxExpressionBytes or deeper than MaxDepth.
+//   - steps ([Config.MaxSteps], default [DefaultMaxSteps]): one per
+//     syntax node visited and per item a path, a filter or a constructor
+//     produces, and built-in work in proportion (a comparison of a sort,
+//     sixteen bytes of a string scanned, eight bytes scanned by a regular
+//     expression, an element compared by $distinct);
+//   - bytes ([Config.MaxBytes], default [DefaultMaxBytes]): of every value
+//     built, whether or not it is kept: strings by their length, array
+//     items, object entries and closures by a fixed size;
+//   - depth ([Config.MaxDepth], default [DefaultMaxDepth]): nested
+//     evaluations, so non-tail recursion; a tail call does not deepen.
 //
-// Every evaluation runs in its own goroutine under a deadline
-// ([Config.Timeout], default 250 ms, or the context's deadline if
-// earlier). An evaluation that overruns it is abandoned with [ErrTimeout]
-// and told to stop: it stops at its next built-in call or callback.
-// Evaluations that do no such call (pure path navigation over a large
-// input) run to completion; while [Config.MaxRunaway] of them are still
-// running, Eval refuses new evaluations with [ErrOverloaded]. Every
-// argument of a built-in call or callback is checked against size limits
-// (16 MiB strings, 2^20 items), so an accumulator doubling in $reduce stops
-// early; $pad widths are capped. The encoded result is capped
-// ([Config.MaxOutputBytes], default 1 MiB) while it is written, and panics
-// are recovered into errors.
+// The context is checked every 1,024 steps. Exceeding a limit stops the
+// evaluation at once with a [*BudgetError] naming it ("transform exceeded
+// its step budget (2,000,000)"). Charges do not depend on time or load, so
+// the same expression on the same input has the same outcome under any
+// load, and a budget failure is permanent. A [Cache] also bounds how many
+// evaluations run at once ([Config.MaxConcurrent]), which caps their
+// memory; the encoded result is capped at [Config.MaxOutputBytes].
 //
-// # Caveats
-//
-//   - Numbers are IEEE-754 doubles, as in JSONata: integers beyond 2^53 lose
-//     precision.
-//   - Objects are Go maps: results are encoded with sorted keys, and $keys,
-//     $each and $spread list keys in no particular order.
-//   - jsonata-go cannot be interrupted between built-in calls. A mapping
-//     that, for every item of a large input array, concatenates or
-//     serialises data from outside the item (items.($$.name & sku)) takes
-//     time and memory proportional to the number of items times the size
-//     of that data; the static analysis cannot tell that data is small, so
-//     it bounds such work only per item. The deadline stops it at its next
-//     built-in call, the output limit bounds its result, and MaxRunaway
-//     bounds how many such evaluations run at once.
-//   - Type signatures on functions (function($a)<n:n>{...}) are accepted,
-//     but a '!' not followed by '=' or a '~' not followed by '>' anywhere
-//     after one is refused: jsonata-go's parser never returns on it.
-//   - Abandoned evaluations keep their goroutine until they stop; use
-//     [Cache.Wait] (or [Wait]) to wait for them, e.g. at shutdown.
+// Runtime errors are [*EvalError]s carrying the reference's error codes.
+// A panic inside the evaluator (a bug) is recovered into an error.
 package transform

@@ -80,7 +80,7 @@ func (e *evaluator) eval(expr *node, input any, env *frame) any {
 	case kObject:
 		result = e.evalGroup(expr.pairs, input, env)
 	case kName:
-		result = lookupField(input, expr.op)
+		result = lookupField(e.b, input, expr.op)
 	case kString, kLiteral:
 		result = expr.value
 	case kWildcard:
@@ -425,12 +425,13 @@ func (e *evaluator) evalFilter(pred *node, input any, env *frame) any {
 }
 
 // lookupField is the reference's lookup of a name in the input.
-func lookupField(input any, key string) any {
+func lookupField(b *budget, input any, key string) any {
 	switch x := input.(type) {
 	case *array:
+		b.step(len(x.items))
 		result := newSequence()
 		for _, it := range x.items {
-			res := lookupField(it, key)
+			res := lookupField(b, it, key)
 			if res == nil {
 				continue
 			}
@@ -445,7 +446,7 @@ func lookupField(input any, key string) any {
 		v, _ := x.get(key)
 		return v
 	case *tuple:
-		return lookupField(x.at, key)
+		return lookupField(b, x.at, key)
 	}
 	return nil
 }
@@ -570,9 +571,9 @@ func (e *evaluator) evalBinary(expr *node, input any, env *frame) any {
 	case "+", "-", "*", "/", "%":
 		return numeric(expr.op, lhs, rhs)
 	case "=":
-		return lhs != nil && rhs != nil && deepEqual(lhs, rhs)
+		return lhs != nil && rhs != nil && deepEqual(e.b, lhs, rhs)
 	case "!=":
-		return lhs != nil && rhs != nil && !deepEqual(lhs, rhs)
+		return lhs != nil && rhs != nil && !deepEqual(e.b, lhs, rhs)
 	case "<", "<=", ">", ">=":
 		return compare(expr.op, lhs, rhs)
 	case "&":
@@ -591,7 +592,9 @@ func (e *evaluator) evalBinary(expr *node, input any, env *frame) any {
 		if lhs == nil || rhs == nil {
 			return false
 		}
-		for _, v := range asItems(rhs) {
+		items := asItems(rhs)
+		e.b.step(len(items))
+		for _, v := range items {
 			if strictEqual(v, lhs) {
 				return true
 			}

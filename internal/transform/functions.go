@@ -60,7 +60,7 @@ func init() {
 		if a[1] == nil {
 			return nil
 		}
-		return lookupField(a[0], a[1].(string))
+		return lookupField(e.b, a[0], a[1].(string))
 	})
 	def("keys", "<x-:a<s>>", 1, func(e *evaluator, _ *callCtx, a []any) any { return keysOf(e.b, a[0]) })
 	def("spread", "<x-:a<o>>", 1, func(e *evaluator, _ *callCtx, a []any) any { return spread(e.b, a[0]) })
@@ -256,7 +256,7 @@ func fnDistinct(e *evaluator, _ *callCtx, a []any) any {
 			dup := false
 			for _, c := range complexItems {
 				e.b.step(1)
-				if deepEqual(v, c) {
+				if deepEqual(e.b, v, c) {
 					dup = true
 					break
 				}

@@ -52,10 +52,10 @@ func registerNumberFunctions() {
 		if a[0] == nil {
 			return nil
 		}
-		r := math.Pow(a[0].(float64), a[1].(float64))
+		r := math.Pow(a[0].(float64), numArg(a, 1))
 		if math.IsNaN(r) || math.IsInf(r, 0) {
 			throwf("D3061", "the power function has resulted in a value that cannot be represented as a JSON number: base=%s, exponent=%s",
-				js.NumberToString(a[0].(float64)), js.NumberToString(a[1].(float64)))
+				js.NumberToString(a[0].(float64)), js.NumberToString(numArg(a, 1)))
 		}
 		return r
 	})
@@ -69,6 +69,15 @@ func registerNumberFunctions() {
 		}
 		return js.Round(a[0].(float64), precision)
 	})
+}
+
+// numArg returns args[i] as a number, NaN when it is undefined (as
+// JavaScript's arithmetic on undefined).
+func numArg(args []any, i int) float64 {
+	if f, ok := arg(args, i).(float64); ok {
+		return f
+	}
+	return math.NaN()
 }
 
 // formatRadix is JavaScript's Number.prototype.toString(radix) for the

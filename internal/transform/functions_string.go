@@ -236,7 +236,7 @@ func fnSubstring(e *evaluator, _ *callCtx, a []any) any {
 	e.b.step(len(runes)/16 + 1)
 	e.b.charge(len(runes) * 4)
 	n := len(runes)
-	start := int(jsTrunc(a[1].(float64), n))
+	start := int(jsTrunc(numArg(a, 1), n))
 	if n+start < 0 {
 		start = 0
 	}
@@ -286,13 +286,13 @@ func fnPad(e *evaluator, _ *callCtx, a []any) any {
 		return nil
 	}
 	s := a[0].(string)
-	width := math.Trunc(a[1].(float64))
+	width := math.Trunc(numArg(a, 1))
 	char := strOr(arg(a, 2), "")
 	if char == "" {
 		char = " "
 	}
 	padLen := math.Abs(width) - float64(utf8.RuneCountInString(s))
-	if padLen <= 0 {
+	if !(padLen > 0) { // NaN for an undefined width
 		return s
 	}
 	e.b.charge(int(math.Min(padLen, float64(e.b.remainingBytes()+1))) * len(char) / max(1, utf8.RuneCountInString(char)))

@@ -15,7 +15,8 @@ type Program struct {
 	expr   string
 	root   *node
 	limits limits
-	output int // MaxOutputBytes
+	output int           // MaxOutputBytes
+	slots  chan struct{} // the Cache's evaluation slots; nil: unbounded
 }
 
 // Compile compiles expr with the default limits. It returns a
@@ -66,21 +67,49 @@ func ParseInput(body []byte) (*Input, error) {
 // exceeds a limit, an *EvalError for a runtime error, and ctx's error when
 // ctx is done first.
 func (p *Program) Eval(ctx context.Context, body []byte) ([]byte, error) {
+	release, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	in, err := ParseInput(body)
 	if err != nil {
 		return nil, err
 	}
-	return p.EvalInput(ctx, in)
+	return p.run(ctx, in.value, nil)
 }
 
 // EvalInput is Eval on a decoded body.
 func (p *Program) EvalInput(ctx context.Context, in *Input) ([]byte, error) {
+	release, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	return p.run(ctx, in.value, nil)
+}
+
+// acquire waits for an evaluation slot (see Config.MaxConcurrent).
+func (p *Program) acquire(ctx context.Context) (release func(), err error) {
+	if p.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case p.slots <- struct{}{}:
+		return func() { <-p.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // EvalBindings is Eval with extra variables: bindings maps names (without
 // '$') to JSON values. A nil body means the input is undefined.
 func (p *Program) EvalBindings(ctx context.Context, body []byte, bindings map[string][]byte) ([]byte, error) {
+	release, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var input any
 	if body != nil {
 		v, err := decodeJSON(body)

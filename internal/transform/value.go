@@ -202,16 +202,18 @@ func isArrayOfNumbers(v any) bool {
 	return true
 }
 
-// deepEqual is the reference's isDeepEqual: JSON equality.
-func deepEqual(a, b any) bool {
+// deepEqual is the reference's isDeepEqual: JSON equality, charging a
+// step per array item or object entry compared.
+func deepEqual(bud *budget, a, b any) bool {
 	switch x := a.(type) {
 	case *array:
 		y, ok := b.(*array)
 		if !ok || len(x.items) != len(y.items) {
 			return false
 		}
+		bud.step(len(x.items))
 		for i := range x.items {
-			if !deepEqual(x.items[i], y.items[i]) {
+			if !deepEqual(bud, x.items[i], y.items[i]) {
 				return false
 			}
 		}
@@ -221,9 +223,10 @@ func deepEqual(a, b any) bool {
 		if !ok || x.len() != y.len() {
 			return false
 		}
+		bud.step(x.len())
 		for i, k := range x.keys {
 			v, ok := y.get(k)
-			if !ok || !deepEqual(x.vals[i], v) {
+			if !ok || !deepEqual(bud, x.vals[i], v) {
 				return false
 			}
 		}
