@@ -66,7 +66,7 @@ func TestHandler_RunawayTransformsStopAtTheirBudget(t *testing.T) {
 	dst := mustCall(t, r, "POST", "/v1/destinations", map[string]any{"name": "d", "url": "https://example.com"}, 201)["destination"].(map[string]any)
 	for _, c := range []struct{ expr, limit string }{
 		{`($f := function($n){$n + $f($n+1)}; $f(0))`, "recursion depth limit"}, // unbounded recursion
-		{`[1..1e4].([1..1e4])`, "step budget"},                                  // 10^8 items
+		{`[1..1e4].([1..1e4])`, "memory budget"},                                // 10^8 items
 		{`$count(items.($$.items))`, "step budget"},                             // a path product
 		{`{"r": $formatNumber(amount, "0.00e0")}`, ""},                          // looped forever in jsonata-go
 	} {

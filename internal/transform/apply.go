@@ -140,7 +140,7 @@ func (e *evaluator) applyInner(proc any, args []any, input any, env *frame) any 
 func (e *evaluator) applyLambda(l *lambda, args []any) any {
 	env := newFrame(l.env)
 	names := l.paramNames()
-	e.b.charge(sizeHeader + len(names)*sizeItem)
+	e.b.charge(2*sizeHeader + len(names)*(sizeItem+sizeEntry))
 	for i, p := range names {
 		var v any
 		if i < len(args) {

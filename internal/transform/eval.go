@@ -241,6 +241,9 @@ func (e *evaluator) evalStep(expr *node, input *array, env *frame, last bool) *a
 		}
 		return res
 	}
+	if len(input.items) == 1 {
+		return e.evalStepOne(expr, input.items[0], env, last)
+	}
 	results := make([]any, 0, len(input.items))
 	for _, item := range input.items {
 		res := e.eval(expr, item, env)
@@ -277,6 +280,33 @@ func (e *evaluator) evalStep(expr *node, input *array, env *frame, last bool) *a
 		}
 	}
 	return out
+}
+
+// evalStepOne is evalStep over a single item, without the intermediate
+// slices.
+func (e *evaluator) evalStepOne(expr *node, item any, env *frame, last bool) *array {
+	res := e.eval(expr, item, env)
+	for _, s := range expr.stages {
+		res = e.evalFilter(s.filter, res, env)
+	}
+	e.b.step(1)
+	switch a := res.(type) {
+	case nil:
+		return &array{sequence: true}
+	case *array:
+		if last && !a.sequence {
+			return a
+		}
+		if !a.cons {
+			e.b.step(len(a.items))
+			e.b.charge(sizeHeader)
+			// A fresh header over the same items; the full slice
+			// expression makes an append copy them.
+			return &array{sequence: true, items: a.items[:len(a.items):len(a.items)]}
+		}
+	}
+	e.b.charge(sizeHeader + sizeItem)
+	return &array{sequence: true, items: []any{res}}
 }
 
 func (e *evaluator) evalStages(stages []stage, input *array, env *frame) *array {
@@ -746,6 +776,9 @@ func (e *evaluator) evalGroup(pairs [][2]*node, input any, env *frame) any {
 	}
 	in, _ := input.(*array)
 	reduce := in != nil && in.tupleStream
+	if in == nil && len(pairs) <= maxSmallObject {
+		return e.evalObjectOne(pairs, input, env)
+	}
 	if in == nil {
 		in = asSequence(input)
 	}
@@ -795,6 +828,44 @@ func (e *evaluator) evalGroup(pairs [][2]*node, input any, env *frame) any {
 		v := e.eval(pairs[g.exprIndex][1], ctx, genv)
 		if v != nil {
 			result.set(key, v)
+		}
+	}
+	return result
+}
+
+// maxSmallObject is the largest constructor evalObjectOne builds.
+const maxSmallObject = 32
+
+// evalObjectOne is evalGroup over a single context item: every key
+// groups that item alone, so no groups are built. Keys are evaluated
+// first, then values, as in evalGroup.
+func (e *evaluator) evalObjectOne(pairs [][2]*node, item any, env *frame) any {
+	var keys [maxSmallObject]string
+	var pairOf [maxSmallObject]int
+	n := 0
+	for pi, pair := range pairs {
+		k := e.eval(pair[0], item, env)
+		if k == nil {
+			continue
+		}
+		key, ok := k.(string)
+		if !ok {
+			throwf("T1003", "key in object structure must evaluate to a string; got: %s", describe(k))
+		}
+		for j := range n {
+			if keys[j] == key {
+				throwf("D1009", "multiple key definitions evaluate to same key: %s", key)
+			}
+		}
+		keys[n], pairOf[n] = key, pi
+		n++
+	}
+	e.b.charge(sizeHeader + n*sizeEntry)
+	result := newObject(n)
+	for j := range n {
+		if v := e.eval(pairs[pairOf[j]][1], item, env); v != nil {
+			result.keys = append(result.keys, keys[j])
+			result.vals = append(result.vals, v)
 		}
 	}
 	return result

@@ -222,9 +222,14 @@ func keysOf(b *budget, v any) any {
 func spread(b *budget, v any) any {
 	switch x := v.(type) {
 	case *array:
-		var result any = newSequence()
+		result := newSequence()
 		for _, it := range x.items {
-			result = appendValues(b, result, spread(b, it))
+			b.step(1)
+			if s := spread(b, it); s != nil {
+				items := asItems(s)
+				b.charge(len(items) * sizeItem)
+				result.items = append(result.items, items...)
+			}
 		}
 		return result
 	case *object:

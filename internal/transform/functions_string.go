@@ -298,15 +298,21 @@ func fnPad(e *evaluator, _ *callCtx, a []any) any {
 	e.b.charge(int(math.Min(padLen, float64(e.b.remainingBytes()+1))) * len(char) / max(1, utf8.RuneCountInString(char)))
 	n := int(padLen)
 	e.b.step(n/16 + 1)
-	cr := []rune(char)
-	pad := make([]rune, n)
-	for i := range pad {
-		pad[i] = cr[i%len(cr)]
+	runes := utf8.RuneCountInString(char)
+	pad := strings.Repeat(char, (n+runes-1)/runes)
+	if cut := n % runes; cut != 0 {
+		// Drop the runes past n from the last repetition.
+		end := len(pad) - len(char)
+		for range cut {
+			_, size := utf8.DecodeRuneInString(pad[end:])
+			end += size
+		}
+		pad = pad[:end]
 	}
 	if width > 0 {
-		return s + string(pad)
+		return s + pad
 	}
-	return string(pad) + s
+	return pad + s
 }
 
 // regexMatch is one match of a regular expression, with offsets in bytes.
@@ -319,31 +325,44 @@ type regexMatch struct {
 // (D1004), and charging the scan to the budget.
 func (e *evaluator) matches(re *regexp.Regexp, s string, limit int) [][]int {
 	e.b.step(len(s)/8 + 1)
-	n := -1
+	// Find no more matches than the budget could pay for (one step and
+	// the offsets' bytes each), so the search cannot allocate past it.
+	locSize := 24 + 16*(re.NumSubexp()+1)
+	n := int(min(e.b.maxSteps-e.b.steps, int64(e.b.remainingBytes()/locSize))) + 1
 	if limit >= 0 {
-		n = limit
+		n = min(n, limit)
 	}
 	locs := re.FindAllStringSubmatchIndex(s, n)
+	e.b.step(len(locs))
+	e.b.charge(len(locs) * locSize)
 	for i, l := range locs {
 		if i > 0 && l[0] == l[1] {
 			throwf("D1004", "regular expression matches zero length string")
 		}
 	}
-	e.b.step(len(locs))
 	return locs
 }
 
-// utf16Index converts a byte offset of s into a UTF-16 index.
-func utf16Index(s string, byteOff int) int {
-	n := 0
-	for _, r := range s[:byteOff] {
+// utf16Indexer converts increasing byte offsets of s into UTF-16
+// indexes (JavaScript's string positions), scanning s once in all.
+type utf16Indexer struct {
+	s        string
+	off, idx int
+}
+
+func (u *utf16Indexer) at(byteOff int) int {
+	if byteOff < u.off {
+		u.off, u.idx = 0, 0
+	}
+	for _, r := range u.s[u.off:byteOff] {
 		if r >= 0x10000 {
-			n += 2
+			u.idx += 2
 		} else {
-			n++
+			u.idx++
 		}
 	}
-	return n
+	u.off = byteOff
+	return u.idx
 }
 
 func groupsOf(s string, loc []int) *array {
@@ -367,10 +386,11 @@ func (e *evaluator) regexMatchObject(re *regexp.Regexp, s string, from int) any 
 		return nil
 	}
 	l := locs[0]
+	u := utf16Indexer{s: s}
 	o := newObject(4)
 	o.set("match", s[from+l[0]:from+l[1]])
-	o.set("start", float64(utf16Index(s, from+l[0])))
-	o.set("end", float64(utf16Index(s, from+l[1])))
+	o.set("start", float64(u.at(from+l[0])))
+	o.set("end", float64(u.at(from+l[1])))
 	o.set("groups", groupsOf(s[from:], l))
 	return o
 }
@@ -404,10 +424,11 @@ func fnMatch(e *evaluator, _ *callCtx, a []any) any {
 	if !ok {
 		throwf("T1010", "the matcher function argument passed to function $match does not return the correct object structure")
 	}
+	u := utf16Indexer{s: s}
 	for _, l := range e.matches(re.re, s, limit) {
 		o := newObject(3)
 		o.set("match", s[l[0]:l[1]])
-		o.set("index", float64(utf16Index(s, l[0])))
+		o.set("index", float64(u.at(l[0])))
 		o.set("groups", groupsOf(s, l))
 		e.b.charge(sizeHeader + 3*sizeEntry + (l[1] - l[0]))
 		result.push(o)
@@ -458,6 +479,7 @@ func fnReplace(e *evaluator, c *callCtx, a []any) any {
 			return s
 		}
 		pos := 0
+		u := utf16Indexer{s: s}
 		for _, l := range locs {
 			write(s[pos:l[0]])
 			var r string
@@ -465,10 +487,11 @@ func fnReplace(e *evaluator, c *callCtx, a []any) any {
 			case string:
 				r = substitute(repl, s, l)
 			default:
+				e.b.charge(2*sizeHeader + 4*sizeEntry + len(l)/2*sizeItem)
 				m := newObject(4)
 				m.set("match", s[l[0]:l[1]])
-				m.set("start", float64(utf16Index(s, l[0])))
-				m.set("end", float64(utf16Index(s, l[1])))
+				m.set("start", float64(u.at(l[0])))
+				m.set("end", float64(u.at(l[1])))
 				m.set("groups", groupsOf(s, l))
 				res := e.apply(repl, []any{m}, nil, c.env)
 				str, ok := res.(string)
@@ -483,7 +506,8 @@ func fnReplace(e *evaluator, c *callCtx, a []any) any {
 		write(s[pos:])
 		return out.String()
 	}
-	return s
+	throwf("T1010", "the matcher function argument passed to function $replace does not return the correct object structure")
+	return nil
 }
 
 // substitute expands $0, $1… and $$ in a replacement string, as the
@@ -606,6 +630,8 @@ func fnSplit(e *evaluator, _ *callCtx, a []any) any {
 		if limit < 0 || len(locs) < limit {
 			push(s[start:])
 		}
+	default:
+		throwf("T1010", "the matcher function argument passed to function $split does not return the correct object structure")
 	}
 	return result
 }

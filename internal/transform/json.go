@@ -18,7 +18,9 @@ const maxInputDepth = 512
 // order of object keys (a repeated key keeps its first position and its
 // last value, as JSON.parse does).
 func decodeJSON(data []byte) (any, error) {
-	d := decoder{data: data}
+	// One copy of the body: the strings decoded without escapes are
+	// substrings of it, allocated nothing more.
+	d := decoder{data: string(data)}
 	d.skipSpace()
 	v, err := d.value(0)
 	if err != nil {
@@ -32,7 +34,7 @@ func decodeJSON(data []byte) (any, error) {
 }
 
 type decoder struct {
-	data []byte
+	data string
 	pos  int
 }
 
@@ -78,7 +80,7 @@ func (d *decoder) value(depth int) (any, error) {
 }
 
 func (d *decoder) literal(s string) bool {
-	if len(d.data)-d.pos >= len(s) && string(d.data[d.pos:d.pos+len(s)]) == s {
+	if len(d.data)-d.pos >= len(s) && d.data[d.pos:d.pos+len(s)] == s {
 		d.pos += len(s)
 		return true
 	}
@@ -193,7 +195,7 @@ func (d *decoder) number() (any, error) {
 			return nil, d.errorf("invalid number")
 		}
 	}
-	f, err := strconv.ParseFloat(string(d.data[start:d.pos]), 64)
+	f, err := strconv.ParseFloat(d.data[start:d.pos], 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return nil, d.errorf("invalid number")
 	}
@@ -207,7 +209,7 @@ func (d *decoder) string() (any, error) {
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		if c == '"' {
-			s := string(d.data[start:d.pos])
+			s := d.data[start:d.pos]
 			d.pos++
 			return s, nil
 		}
@@ -282,7 +284,7 @@ func (d *decoder) hex4() (rune, bool) {
 	if len(d.data)-d.pos < 4 {
 		return 0, false
 	}
-	n, err := strconv.ParseUint(string(d.data[d.pos:d.pos+4]), 16, 32)
+	n, err := strconv.ParseUint(d.data[d.pos:d.pos+4], 16, 32)
 	if err != nil {
 		return 0, false
 	}

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,9 +52,13 @@ type Input struct {
 	value any
 }
 
-// ParseInput decodes a JSON body. It returns an error wrapping
-// ErrInvalidInput when the body is not JSON.
+// ParseInput decodes a JSON body. An empty body (or only white space) is
+// the undefined input: an expression may still produce a result from it.
+// It returns an error wrapping ErrInvalidInput when the body is not JSON.
 func ParseInput(body []byte) (*Input, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &Input{}, nil
+	}
 	v, err := decodeJSON(body)
 	if err != nil {
 		return nil, err
@@ -61,8 +66,9 @@ func ParseInput(body []byte) (*Input, error) {
 	return &Input{value: v}, nil
 }
 
-// Eval evaluates the program against a JSON body and returns the result's
-// JSON encoding, which may be any JSON value. It returns ErrNoResult when
+// Eval evaluates the program against a JSON body (empty: the undefined
+// input) and returns the result's JSON encoding, which may be any JSON
+// value. It returns ErrNoResult when
 // the expression evaluates to nothing, a *BudgetError when the evaluation
 // exceeds a limit, an *EvalError for a runtime error, and ctx's error when
 // ctx is done first.

@@ -11,16 +11,19 @@ import (
 // reference's signature.js does.
 type signature struct {
 	params []sigParam
-	regex  *regexp.Regexp
 }
 
+// sigParam is one parameter: the reference expresses it as a regular
+// expression over argument symbols, such as [sm]? (a string or missing,
+// optional); match runs the same patterns without a regexp engine.
 type sigParam struct {
-	regex        string
-	typ          string // s n b l o a f j x, or (choice)
-	array        bool
-	context      bool
-	contextRegex *regexp.Regexp
-	subtype      string
+	regex   string // the reference's pattern, for error messages
+	class   string // the symbols it accepts
+	quant   byte   // 0, '?' or '+'
+	typ     string // s n b l o a f j x, or (choice)
+	array   bool
+	context bool
+	subtype string
 }
 
 func mustSignature(s string) *signature {
@@ -88,12 +91,15 @@ func parseSignature(s string) (*signature, error) {
 			if prev >= 0 {
 				p := &sig.params[prev]
 				p.context = true
-				p.contextRegex = regexp.MustCompile("^" + p.regex + "$")
 				p.regex += "?"
+				p.quant = '?'
 			}
 		case '?', '+':
 			if prev >= 0 {
 				sig.params[prev].regex += string(sym)
+				if sig.params[prev].quant == 0 {
+					sig.params[prev].quant = sym
+				}
 			}
 		case '(':
 			end := closing(pos, '(', ')')
@@ -115,18 +121,45 @@ func parseSignature(s string) (*signature, error) {
 			}
 		}
 	}
-	var re strings.Builder
-	re.WriteByte('^')
-	for _, p := range sig.params {
-		re.WriteString("(" + p.regex + ")")
-	}
-	re.WriteByte('$')
-	var err error
-	sig.regex, err = regexp.Compile(re.String())
-	if err != nil {
-		return nil, &CompileError{Reason: "invalid function signature " + s, Position: -1}
+	for i := range sig.params {
+		p := &sig.params[i]
+		p.class = strings.Trim(strings.TrimRight(p.regex, "?+"), "[]")
 	}
 	return sig, nil
+}
+
+// match matches the argument symbols against the parameters as the
+// reference's anchored regular expression does (greedy, backtracking:
+// the submatches Go's regexp would report), returning each parameter's
+// span of symbols.
+func (sig *signature) match(supplied string) ([]string, bool) {
+	spans := make([]string, len(sig.params))
+	var m func(pi, pos int) bool
+	m = func(pi, pos int) bool {
+		if pi == len(sig.params) {
+			return pos == len(supplied)
+		}
+		p := &sig.params[pi]
+		n := 0 // how many symbols from pos the class accepts
+		for pos+n < len(supplied) && strings.IndexByte(p.class, supplied[pos+n]) >= 0 {
+			n++
+		}
+		lo, hi := 1, 1
+		switch p.quant {
+		case '?':
+			lo, hi = 0, 1
+		case '+':
+			hi = n
+		}
+		for k := min(hi, n); k >= lo; k-- {
+			if m(pi+1, pos+k) {
+				spans[pi] = supplied[pos : pos+k]
+				return true
+			}
+		}
+		return false
+	}
+	return spans, m(0, 0)
 }
 
 // symbol is a value's signature letter.
@@ -159,17 +192,17 @@ func (sig *signature) validate(args []any, context any, name string) []any {
 	for i, a := range args {
 		supplied[i] = symbol(a)
 	}
-	m := sig.regex.FindStringSubmatch(string(supplied))
-	if m == nil {
+	m, ok := sig.match(string(supplied))
+	if !ok {
 		sig.fail(args, string(supplied), name)
 	}
 	out := make([]any, 0, len(sig.params))
 	argIndex := 0
 	for i, p := range sig.params {
-		match := m[i+1]
+		match := m[i]
 		if match == "" {
-			if p.context && p.contextRegex != nil {
-				if !p.contextRegex.MatchString(string(symbol(context))) {
+			if p.context {
+				if strings.IndexByte(p.class, symbol(context)) < 0 {
 					throwf("T0411", "context value is not a compatible type with argument %d of function %s", argIndex+1, funcName(name))
 				}
 				out = append(out, context)
