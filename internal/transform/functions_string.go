@@ -315,11 +315,6 @@ func fnPad(e *evaluator, _ *callCtx, a []any) any {
 	return pad + s
 }
 
-// regexMatch is one match of a regular expression, with offsets in bytes.
-type regexMatch struct {
-	loc []int // submatch byte offsets
-}
-
 // matches finds up to limit (all when limit < 0) matches of re in s,
 // refusing an empty match after the first, as the reference does
 // (D1004), and charging the scan to the budget.

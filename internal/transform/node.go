@@ -81,8 +81,6 @@ type node struct {
 	pattern, update, delete *node // kTransform
 
 	terms []sortTerm // kSort
-
-	position int
 }
 
 // stage is a step's filter predicate or index binding.

@@ -141,17 +141,6 @@ func (t *tuple) copy() *tuple {
 	}
 }
 
-// isArray reports whether v is an array or a sequence.
-func isArray(v any) bool {
-	_, ok := v.(*array)
-	return ok
-}
-
-func isSequence(v any) bool {
-	a, ok := v.(*array)
-	return ok && a.sequence
-}
-
 func isNumber(v any) bool {
 	f, ok := v.(float64)
 	return ok && !math.IsNaN(f) && !math.IsInf(f, 0)

@@ -303,8 +303,8 @@ func TestBase64(t *testing.T) {
 	}{
 		{"", "", ""},
 		{"a", "YQ==", ""},
-		{"hello", "aGVsbG8=", "ée"},
-		{"Hello, World!", "SGVsbG8sIFdvcmxkIQ==", "\u001dée¡j+"},
+		{"hello", "aGVsbG8=", "\u0085ée"},
+		{"Hello, World!", "SGVsbG8sIFdvcmxkIQ==", "\u001dée¡j+\u0095"},
 		{"é", "6Q==", ""},
 		{"€", "rA==", ""},
 		{"𝄞", "NB4=", ""},
