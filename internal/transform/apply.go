@@ -106,16 +106,16 @@ func (e *evaluator) applyInner(proc any, args []any, input any, env *frame) any 
 	switch f := proc.(type) {
 	case *lambda:
 		if f.node != nil && f.node.signature != nil && !f.partial {
-			args = f.node.signature.validate(args, input, "")
+			args = f.node.signature.validate(e.b, args, input, "")
 		}
 		return e.applyLambda(f, args)
 	case *builtin:
 		if f.sig != nil {
-			args = f.sig.validate(args, input, f.name)
+			args = f.sig.validate(e.b, args, input, f.name)
 		}
 		return f.fn(e, &callCtx{input: input, env: env}, args)
 	case *transformer:
-		args = transformSignature.validate(args, input, "")
+		args = transformSignature.validate(e.b, args, input, "")
 		return e.runTransform(f, args[0])
 	case *regexFunc:
 		if len(args) == 0 {

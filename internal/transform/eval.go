@@ -63,9 +63,9 @@ func (e *evaluator) eval(expr *node, input any, env *frame) any {
 	case kBinary:
 		result = e.evalBinary(expr, input, env)
 	case kAnd:
-		result = boolize(e.eval(expr.lhs, input, env)) && boolize(e.eval(expr.rhs, input, env))
+		result = boolize(e.b, e.eval(expr.lhs, input, env)) && boolize(e.b, e.eval(expr.rhs, input, env))
 	case kOr:
-		result = boolize(e.eval(expr.lhs, input, env)) || boolize(e.eval(expr.rhs, input, env))
+		result = boolize(e.b, e.eval(expr.lhs, input, env)) || boolize(e.b, e.eval(expr.rhs, input, env))
 	case kNegate:
 		v := e.eval(expr.rhs, input, env)
 		if v != nil {
@@ -90,7 +90,7 @@ func (e *evaluator) eval(expr *node, input any, env *frame) any {
 	case kParent:
 		result = env.get(expr.slot.label)
 	case kCondition:
-		if boolean(e.eval(expr.cond, input, env)) == true {
+		if boolean(e.b, e.eval(expr.cond, input, env)) == true {
 			result = e.eval(expr.then, input, env)
 		} else if expr.els != nil {
 			result = e.eval(expr.els, input, env)
@@ -124,7 +124,7 @@ func (e *evaluator) eval(expr *node, input any, env *frame) any {
 		}
 	case kElvis:
 		result = e.eval(expr.lhs, input, env)
-		if boolean(result) != true {
+		if boolean(e.b, result) != true {
 			result = e.eval(expr.rhs, input, env)
 		}
 	case kSort:
@@ -437,7 +437,7 @@ func (e *evaluator) evalFilter(pred *node, input any, env *frame) any {
 		if isNumber(res) {
 			res = newSequence(res)
 		}
-		if a, ok := res.(*array); ok && len(a.items) > 0 && isArrayOfNumbers(a) {
+		if a, ok := res.(*array); ok && len(a.items) > 0 && e.arrayOfNumbers(a) {
 			for _, n := range a.items {
 				ii := int(math.Floor(n.(float64)))
 				if ii < 0 {
@@ -447,7 +447,7 @@ func (e *evaluator) evalFilter(pred *node, input any, env *frame) any {
 					results.push(item)
 				}
 			}
-		} else if boolean(res) == true {
+		} else if boolean(e.b, res) == true {
 			results.push(item)
 		}
 	}
@@ -950,6 +950,7 @@ func (e *evaluator) evalSort(expr *node, input *array, env *frame) *array {
 					c = 1
 				}
 			} else {
+				e.b.step(min(len(aa.(string)), len(bb.(string))) / 64)
 				c = compareUTF16(aa.(string), bb.(string))
 				if c < 0 {
 					c = -1
@@ -1014,16 +1015,17 @@ func mergeSort(b *budget, items []any, swap func(a, b any) bool) []any {
 }
 
 // boolean is the reference's $boolean: nil for undefined.
-func boolean(v any) any {
+func boolean(b *budget, v any) any {
 	switch x := v.(type) {
 	case nil:
 		return nil
 	case *array:
 		if len(x.items) == 1 {
-			return boolean(x.items[0])
+			return boolean(b, x.items[0])
 		}
+		b.step(len(x.items))
 		for _, it := range x.items {
-			if boolean(it) == true {
+			if boolean(b, it) == true {
 				return true
 			}
 		}
@@ -1037,9 +1039,21 @@ func boolean(v any) any {
 	case *object:
 		return x.len() > 0
 	case *tuple:
-		return boolean(x.at)
+		return boolean(b, x.at)
 	}
 	return false
 }
 
-func boolize(v any) bool { return boolean(v) == true }
+func boolize(b *budget, v any) bool { return boolean(b, v) == true }
+
+// arrayOfNumbers and arrayOfStrings are isArrayOfNumbers and
+// isArrayOfStrings, charged.
+func (e *evaluator) arrayOfNumbers(a *array) bool {
+	e.b.step(len(a.items))
+	return isArrayOfNumbers(a)
+}
+
+func (e *evaluator) arrayOfStrings(a *array) bool {
+	e.b.step(len(a.items))
+	return isArrayOfStrings(a)
+}

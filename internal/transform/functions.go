@@ -32,8 +32,8 @@ func init() {
 		}
 		return float64(len(asItems(a[0])))
 	})
-	def("max", "<a<n>:n>", 1, func(e *evaluator, _ *callCtx, a []any) any { return extreme(a[0], 1) })
-	def("min", "<a<n>:n>", 1, func(e *evaluator, _ *callCtx, a []any) any { return extreme(a[0], -1) })
+	def("max", "<a<n>:n>", 1, func(e *evaluator, _ *callCtx, a []any) any { return extreme(e.b, a[0], 1) })
+	def("min", "<a<n>:n>", 1, func(e *evaluator, _ *callCtx, a []any) any { return extreme(e.b, a[0], -1) })
 	def("average", "<a<n>:n>", 1, func(e *evaluator, c *callCtx, a []any) any {
 		items := asItems(a[0])
 		if len(items) == 0 {
@@ -41,12 +41,12 @@ func init() {
 		}
 		return fnSum(e, c, a).(float64) / float64(len(items))
 	})
-	def("boolean", "<x-:b>", 1, func(e *evaluator, _ *callCtx, a []any) any { return boolean(a[0]) })
+	def("boolean", "<x-:b>", 1, func(e *evaluator, _ *callCtx, a []any) any { return boolean(e.b, a[0]) })
 	def("not", "<x-:b>", 1, func(e *evaluator, _ *callCtx, a []any) any {
 		if a[0] == nil {
 			return nil
 		}
-		return !boolize(a[0])
+		return !boolize(e.b, a[0])
 	})
 	def("exists", "<x:b>", 1, func(e *evaluator, _ *callCtx, a []any) any { return a[0] != nil })
 	def("type", "<x:s>", 1, func(e *evaluator, _ *callCtx, a []any) any {
@@ -182,11 +182,12 @@ func fnSum(e *evaluator, _ *callCtx, a []any) any {
 	return total
 }
 
-func extreme(v any, sign float64) any {
+func extreme(b *budget, v any, sign float64) any {
 	items := asItems(v)
 	if len(items) == 0 {
 		return nil
 	}
+	b.step(len(items))
 	best := items[0].(float64)
 	for _, it := range items[1:] {
 		if f := it.(float64); (f-best)*sign > 0 {
@@ -291,13 +292,16 @@ func fnSort(e *evaluator, c *callCtx, a []any) any {
 	}
 	var swap func(x, y any) bool
 	if cmp := arg(a, 1); cmp != nil {
-		swap = func(x, y any) bool { return boolize(e.apply(cmp, []any{x, y}, nil, c.env)) }
+		swap = func(x, y any) bool { return boolize(e.b, e.apply(cmp, []any{x, y}, nil, c.env)) }
 	} else {
 		switch {
-		case isArrayOfNumbers(arr):
+		case e.arrayOfNumbers(arr):
 			swap = func(x, y any) bool { return x.(float64) > y.(float64) }
-		case isArrayOfStrings(arr):
-			swap = func(x, y any) bool { return compareUTF16(x.(string), y.(string)) > 0 }
+		case e.arrayOfStrings(arr):
+			swap = func(x, y any) bool {
+				e.b.step(min(len(x.(string)), len(y.(string))) / 64)
+				return compareUTF16(x.(string), y.(string)) > 0
+			}
 		default:
 			throwf("D3070", "the single argument form of the sort function can only be applied to an array of strings or an array of numbers; use the second argument to specify a comparison function")
 		}
@@ -343,7 +347,7 @@ func fnFilter(e *evaluator, c *callCtx, a []any) any {
 	result := newSequence()
 	arr := a[0].(*array)
 	for i, v := range arr.items {
-		if boolize(e.apply(a[1], hofArgs(a[1], v, float64(i), arr), nil, c.env)) {
+		if boolize(e.b, e.apply(a[1], hofArgs(a[1], v, float64(i), arr), nil, c.env)) {
 			result.push(v)
 		}
 	}
@@ -361,7 +365,7 @@ func fnSingle(e *evaluator, c *callCtx, a []any) any {
 	for i, v := range arr.items {
 		pass := true
 		if f := arg(a, 1); f != nil {
-			pass = boolize(e.apply(f, hofArgs(f, v, float64(i), arr), nil, c.env))
+			pass = boolize(e.b, e.apply(f, hofArgs(f, v, float64(i), arr), nil, c.env))
 		}
 		if pass {
 			if found {
@@ -414,7 +418,7 @@ func fnSift(e *evaluator, c *callCtx, a []any) any {
 	}
 	result := newObject(o.len())
 	for i, k := range o.keys {
-		if boolize(e.apply(a[1], hofArgs(a[1], o.vals[i], k, o), nil, c.env)) {
+		if boolize(e.b, e.apply(a[1], hofArgs(a[1], o.vals[i], k, o), nil, c.env)) {
 			result.set(k, o.vals[i])
 		}
 	}

@@ -9,6 +9,7 @@ func init() {
 		if a[0] == nil {
 			return nil
 		}
+		e.scanPicture(strOr(arg(a, 1), "") + strOr(arg(a, 2), ""))
 		s, err := xpath.FormatDateTime(a[0].(float64), strOr(arg(a, 1), ""), strOr(arg(a, 2), ""))
 		if err != nil {
 			throwJS(err, "D3130")
@@ -20,7 +21,8 @@ func init() {
 			return nil
 		}
 		s := a[0].(string)
-		e.b.step(len(s)/16 + 1)
+		e.scan(len(s))
+		e.scanPicture(strOr(arg(a, 1), ""))
 		v, ok, err := xpath.ParseDateTime(s, strOr(arg(a, 1), ""))
 		if err != nil {
 			throwJS(err, "D3110")
@@ -34,6 +36,7 @@ func init() {
 
 // fnNow is $now(picture, timezone): the evaluation's start time.
 func fnNow(e *evaluator, _ *callCtx, a []any) any {
+	e.scanPicture(strOr(arg(a, 0), "") + strOr(arg(a, 1), ""))
 	s, err := xpath.FormatDateTime(float64(e.now.UnixMilli()), strOr(arg(a, 0), ""), strOr(arg(a, 1), ""))
 	if err != nil {
 		throwJS(err, "D3130")

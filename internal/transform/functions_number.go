@@ -20,6 +20,7 @@ func registerNumberFunctions() {
 			}
 			return 0.0
 		case string:
+			e.b.step(len(x)/16 + 1)
 			if f, ok := js.ParseNumber(x); ok {
 				return f
 			}

@@ -87,6 +87,15 @@ func hostileCases() []hostileCase {
 		// RE2 does not backtrack, and nothing matches.
 		{name: "regex_backtracking", expr: `$match($string(items), /(a|aa)+$/)`, body: big, want: wantNothing},
 		{name: "replace_doubling_callback", expr: `$replace($string(items), /./, function($m){$m.match & $m.match})`, body: big, want: wantBudget},
+		// Built-ins over a large array, once per item: each call is charged.
+		{name: "max_of_a_variable_per_item", expr: `($x := items.price; items.($max($x)))`, body: big, want: wantBudget, limit: "steps"},
+		{name: "sum_of_a_variable_per_item", expr: `($x := items.price; $count(items.($sum($x))))`, body: big, want: wantBudget, limit: "steps"},
+		{name: "predicate_array_per_item", expr: `items[$$.items]`, body: big, want: wantBudget, limit: "steps"},
+		{name: "long_picture_per_item", expr: `($p := $pad("", 60000, "#"); items.$formatNumber(price, $p))`, body: big, want: wantBudget, limit: "steps"},
+		{name: "long_date_picture_per_item", expr: `($p := $pad("", 30000, "[D]"); items.$fromMillis(price, $p))`, body: big, want: wantBudget},
+		// The parser refuses a timestamp and picture this long outright (D3150).
+		{name: "long_date_parse_per_item", expr: `($p := $pad("", 30000, "[D]"); items.$toMillis($pad("", 10000, "1"), $p))`, body: big, want: wantEval},
+		{name: "long_integer_picture_per_item", expr: `($p := $pad("", 60000, "#") & "0"; items.$formatInteger(price, $p))`, body: big, want: wantBudget},
 		// A 30 MB string (within the byte budget) matched a character at a
 		// time: the search itself stops within the budget.
 		{name: "replace_every_char_of_30MB", expr: `$replace($pad("", 3e7, "a"), /./, "b")`, body: empty, want: wantBudget},

@@ -187,7 +187,7 @@ func symbol(v any) byte {
 var arrayTypeNames = map[string]string{"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers", "o": "objects", "s": "strings"}
 
 // validate checks args against the signature and returns them fixed up.
-func (sig *signature) validate(args []any, context any, name string) []any {
+func (sig *signature) validate(b *budget, args []any, context any, name string) []any {
 	supplied := make([]byte, len(args))
 	for i, a := range args {
 		supplied[i] = symbol(a)
@@ -232,6 +232,7 @@ func (sig *signature) validate(args []any, context any, name string) []any {
 							ok = false
 						} else if single == 'a' {
 							items := a.(*array).items
+							b.step(len(items))
 							if len(items) > 0 {
 								itemType := symbol(items[0])
 								if itemType != p.subtype[0] {
