@@ -38,7 +38,8 @@ type callCtx struct {
 
 // regexFunc is a regular expression literal used as a value.
 type regexFunc struct {
-	re *regexp.Regexp
+	re   *regexp.Regexp
+	cost int // see node.regexCost
 }
 
 // transformer is the function an object transformation |...|...| makes.
@@ -131,7 +132,7 @@ func (e *evaluator) applyInner(proc any, args []any, input any, env *frame) any 
 				from = int(f)
 			}
 		}
-		return e.regexMatchObject(f.re, s, from)
+		return e.regexMatchObject(f, s, from)
 	}
 	throwf("T1006", "attempted to invoke a non-function")
 	return nil
@@ -268,7 +269,7 @@ func (e *evaluator) runTransform(t *transformer, obj any) any {
 			if !ok {
 				throwf("T2011", "the insert/update clause of the transform expression must evaluate to an object: %s", describe(update))
 			}
-			if mo, ok := m.(*object); ok {
+			if mo, ok := m.(*object); ok && !mo.input {
 				e.b.charge(u.len() * sizeEntry)
 				for i, k := range u.keys {
 					mo.set(k, u.vals[i])
@@ -286,7 +287,7 @@ func (e *evaluator) runTransform(t *transformer, obj any) any {
 					throwf("T2012", "the delete clause of the transform expression must evaluate to a string or array of strings: %s", describe(dels))
 				}
 			}
-			if mo, ok := m.(*object); ok {
+			if mo, ok := m.(*object); ok && !mo.input {
 				for _, d := range items {
 					mo.remove(d.(string))
 				}

@@ -11,28 +11,50 @@ import (
 type frame struct {
 	names  []string
 	vals   []any
+	index  map[string]int // built once a frame holds more than frameIndexAt names
 	parent *frame
 }
 
+const frameIndexAt = 8
+
 func newFrame(parent *frame) *frame { return &frame{parent: parent} }
 
-func (f *frame) bind(name string, v any) {
+func (f *frame) find(name string) int {
+	if f.index != nil {
+		if i, ok := f.index[name]; ok {
+			return i
+		}
+		return -1
+	}
 	for i, n := range f.names {
 		if n == name {
-			f.vals[i] = v
-			return
+			return i
 		}
+	}
+	return -1
+}
+
+func (f *frame) bind(name string, v any) {
+	if i := f.find(name); i >= 0 {
+		f.vals[i] = v
+		return
 	}
 	f.names = append(f.names, name)
 	f.vals = append(f.vals, v)
+	if f.index != nil {
+		f.index[name] = len(f.names) - 1
+	} else if len(f.names) > frameIndexAt {
+		f.index = make(map[string]int, 2*len(f.names))
+		for i, n := range f.names {
+			f.index[n] = i
+		}
+	}
 }
 
 func (f *frame) lookup(name string) (any, bool) {
 	for ; f != nil; f = f.parent {
-		for i, n := range f.names {
-			if n == name {
-				return f.vals[i], true
-			}
+		if i := f.find(name); i >= 0 {
+			return f.vals[i], true
 		}
 	}
 	if b, ok := builtins[name]; ok {
@@ -104,7 +126,7 @@ func (e *evaluator) eval(expr *node, input any, env *frame) any {
 		result = e.eval(expr.rhs, input, env)
 		env.bind(expr.op, result)
 	case kRegex:
-		result = &regexFunc{re: expr.regex}
+		result = &regexFunc{re: expr.regex, cost: expr.regexCost}
 	case kFunction:
 		result = e.evalFunction(expr, input, env, nil, false)
 	case kVariable:
@@ -214,8 +236,14 @@ func (e *evaluator) evalPath(expr *node, input any, env *frame) any {
 		}
 	}
 	if expr.keepSingletonArray && resultSeq != nil {
-		if resultSeq.cons && !resultSeq.sequence {
+		switch {
+		case resultSeq.cons && !resultSeq.sequence:
 			resultSeq = newSequence(resultSeq)
+		case !resultSeq.sequence:
+			// An array of the input, which other evaluations may share:
+			// flag a copy of its header.
+			cp := *resultSeq
+			resultSeq = &cp
 		}
 		resultSeq.keepSingleton = true
 	}
@@ -466,8 +494,11 @@ func lookupField(b *budget, input any, key string) any {
 				continue
 			}
 			if a, ok := res.(*array); ok {
+				b.step(len(a.items))
+				b.charge(len(a.items) * sizeItem)
 				result.items = append(result.items, a.items...)
 			} else {
+				b.charge(sizeItem)
 				result.push(res)
 			}
 		}
@@ -605,6 +636,11 @@ func (e *evaluator) evalBinary(expr *node, input any, env *frame) any {
 	case "!=":
 		return lhs != nil && rhs != nil && !deepEqual(e.b, lhs, rhs)
 	case "<", "<=", ">", ">=":
+		if l, ok := lhs.(string); ok {
+			if r, ok := rhs.(string); ok {
+				e.b.step(min(len(l), len(r)) / 16)
+			}
+		}
 		return compare(expr.op, lhs, rhs)
 	case "&":
 		var l, r string
@@ -625,6 +661,9 @@ func (e *evaluator) evalBinary(expr *node, input any, env *frame) any {
 		items := asItems(rhs)
 		e.b.step(len(items))
 		for _, v := range items {
+			if s, ok := v.(string); ok {
+				e.b.step(len(s) / 64)
+			}
 			if strictEqual(v, lhs) {
 				return true
 			}
@@ -771,7 +810,8 @@ func (e *evaluator) evalRange(lhs, rhs any) any {
 // evalGroup is the reference's object constructor and group-by.
 func (e *evaluator) evalGroup(pairs [][2]*node, input any, env *frame) any {
 	type group struct {
-		data      any
+		data      any   // the first item
+		more      []any // the items after it, flattened as $append does
 		exprIndex int
 	}
 	in, _ := input.(*array)
@@ -808,7 +848,10 @@ func (e *evaluator) evalGroup(pairs [][2]*node, input any, env *frame) any {
 				if g.exprIndex != pi {
 					throwf("D1009", "multiple key definitions evaluate to same key: %s", key)
 				}
-				g.data = appendValues(e.b, g.data, item)
+				items := asItems(item)
+				e.b.step(len(items))
+				e.b.charge(len(items) * sizeItem)
+				g.more = append(g.more, items...)
 			} else {
 				groups.set(key, float64(len(entries)))
 				entries = append(entries, &group{data: item, exprIndex: pi})
@@ -819,6 +862,10 @@ func (e *evaluator) evalGroup(pairs [][2]*node, input any, env *frame) any {
 	e.b.charge(sizeHeader + len(entries)*sizeEntry)
 	for i, key := range groups.keys {
 		g := entries[i]
+		if g.more != nil {
+			first := asItems(g.data)
+			g.data = &array{sequence: true, items: append(first[:len(first):len(first)], g.more...)}
+		}
 		ctx, genv := g.data, env
 		if reduce {
 			t := reduceTuples(e.b, g.data)
@@ -969,6 +1016,7 @@ func (e *evaluator) evalSort(expr *node, input *array, env *frame) *array {
 		return comp == 1
 	}
 	sorted := mergeSort(e.b, input.items, less)
+	e.b.charge(len(input.items) * sizeItem) // the merge buffer
 	out := &array{items: sorted, sequence: input.sequence, tupleStream: input.tupleStream}
 	if !out.sequence && !isTuple {
 		out.sequence = true

@@ -272,6 +272,9 @@ func fnDistinct(e *evaluator, _ *callCtx, a []any) any {
 				results.push(v)
 			}
 		default:
+			if s, ok := v.(string); ok {
+				e.b.step(len(s) / 64)
+			}
 			if !seen[v] {
 				seen[v] = true
 				results.push(v)
@@ -306,6 +309,7 @@ func fnSort(e *evaluator, c *callCtx, a []any) any {
 			throwf("D3070", "the single argument form of the sort function can only be applied to an array of strings or an array of numbers; use the second argument to specify a comparison function")
 		}
 	}
+	e.b.charge(len(arr.items) * sizeItem) // the merge buffer
 	return &array{items: mergeSort(e.b, arr.items, swap)}
 }
 

@@ -3,7 +3,6 @@ package transform
 import (
 	"errors"
 	"math"
-	"regexp"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -67,11 +66,7 @@ func registerStringFunctions() {
 		if a[0] == nil {
 			return nil
 		}
-		s := a[0].(string)
-		e.b.step(len(s) / 16)
-		return e.built(strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-			return r == ' ' || r == '\t' || r == '\n' || r == '\r'
-		}), " "))
+		return e.built(trim(a[0].(string)))
 	})
 	def("pad", "<s-ns?:s>", 3, fnPad)
 	def("contains", "<s-(sf):b>", 2, func(e *evaluator, _ *callCtx, a []any) any {
@@ -84,6 +79,7 @@ func registerStringFunctions() {
 		case string:
 			return strings.Contains(s, p)
 		case *regexFunc:
+			e.b.step(len(s) * p.cost / 8)
 			return p.re.MatchString(s)
 		}
 		throwf("T1010", "the matcher function argument passed to function $contains does not return the correct object structure")
@@ -168,6 +164,27 @@ func registerStringFunctions() {
 		}
 		return v
 	})
+}
+
+// trim is the reference's $trim: runs of spaces, tabs and line breaks
+// become one space, and none is left at either end.
+func trim(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ' ', '\t', '\n', '\r':
+			space = true
+		default:
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // scan charges the work of reading strings of these lengths (a picture,
@@ -306,6 +323,7 @@ func fnPad(e *evaluator, _ *callCtx, a []any) any {
 		return nil
 	}
 	s := a[0].(string)
+	e.b.step(len(s)/16 + 1)
 	width := math.Trunc(numArg(a, 1))
 	char := strOr(arg(a, 2), "")
 	if char == "" {
@@ -338,8 +356,9 @@ func fnPad(e *evaluator, _ *callCtx, a []any) any {
 // matches finds up to limit (all when limit < 0) matches of re in s,
 // refusing an empty match after the first, as the reference does
 // (D1004), and charging the scan to the budget.
-func (e *evaluator) matches(re *regexp.Regexp, s string, limit int) [][]int {
-	e.b.step(len(s)/8 + 1)
+func (e *evaluator) matches(rf *regexFunc, s string, limit int) [][]int {
+	re := rf.re
+	e.b.step(len(s)*rf.cost/8 + 1)
 	// Find no more matches than the budget could pay for (one step and
 	// the offsets' bytes each), so the search cannot allocate past it.
 	locSize := 24 + 16*(re.NumSubexp()+1)
@@ -392,11 +411,12 @@ func groupsOf(s string, loc []int) *array {
 	return g
 }
 
-func (e *evaluator) regexMatchObject(re *regexp.Regexp, s string, from int) any {
+func (e *evaluator) regexMatchObject(rf *regexFunc, s string, from int) any {
 	if from < 0 || from > len(s) {
 		return nil
 	}
-	locs := e.matches(re, s[from:], 1)
+	e.b.step(from/16 + 1)
+	locs := e.matches(rf, s[from:], 1)
 	if len(locs) == 0 {
 		return nil
 	}
@@ -440,7 +460,7 @@ func fnMatch(e *evaluator, _ *callCtx, a []any) any {
 		throwf("T1010", "the matcher function argument passed to function $match does not return the correct object structure")
 	}
 	u := utf16Indexer{s: s}
-	for _, l := range e.matches(re.re, s, limit) {
+	for _, l := range e.matches(re, s, limit) {
 		o := newObject(3)
 		o.set("match", s[l[0]:l[1]])
 		o.set("index", float64(u.at(l[0])))
@@ -489,7 +509,7 @@ func fnReplace(e *evaluator, c *callCtx, a []any) any {
 		write(s[pos:])
 		return out.String()
 	case *regexFunc:
-		locs := e.matches(p.re, s, limit)
+		locs := e.matches(p, s, limit)
 		if len(locs) == 0 {
 			return s
 		}
@@ -500,7 +520,7 @@ func fnReplace(e *evaluator, c *callCtx, a []any) any {
 			var r string
 			switch repl := a[2].(type) {
 			case string:
-				r = substitute(repl, s, l)
+				r = substitute(e.b, repl, s, l)
 			default:
 				e.b.charge(2*sizeHeader + 4*sizeEntry + len(l)/2*sizeItem)
 				m := newObject(4)
@@ -527,9 +547,13 @@ func fnReplace(e *evaluator, c *callCtx, a []any) any {
 
 // substitute expands $0, $1… and $$ in a replacement string, as the
 // reference does.
-func substitute(repl, s string, loc []int) string {
+func substitute(b *budget, repl, s string, loc []int) string {
 	groups := groupsOf(s, loc).items
 	var out strings.Builder
+	write := func(str string) {
+		b.charge(len(str))
+		out.WriteString(str)
+	}
 	pos := 0
 	for {
 		i := strings.IndexByte(repl[pos:], '$')
@@ -548,7 +572,7 @@ func substitute(repl, s string, loc []int) string {
 			out.WriteByte('$')
 			pos++
 		case c == '0':
-			out.WriteString(s[loc[0]:loc[1]])
+			write(s[loc[0]:loc[1]])
 			pos++
 		default:
 			maxDigits := 1
@@ -569,7 +593,7 @@ func substitute(repl, s string, loc []int) string {
 				idx = atoi(repl[pos : pos+digits])
 			}
 			if len(groups) > 0 && idx >= 1 && idx <= len(groups) {
-				out.WriteString(groups[idx-1].(string))
+				write(groups[idx-1].(string))
 			}
 			pos += len(itoa(idx))
 		}
@@ -616,23 +640,29 @@ func fnSplit(e *evaluator, _ *callCtx, a []any) any {
 	}
 	switch sep := a[1].(type) {
 	case string:
-		var parts []string
+		full := func() bool { return limit >= 0 && len(result.items) >= limit }
 		if sep == "" {
-			for _, r := range s {
-				parts = append(parts, string(r))
+			for i := 0; i < len(s) && !full(); {
+				_, size := utf8.DecodeRuneInString(s[i:])
+				e.b.step(1)
+				push(s[i : i+size])
+				i += size
 			}
-		} else {
-			parts = strings.Split(s, sep)
+			break
 		}
-		e.b.step(len(parts))
-		for _, p := range parts {
-			if limit >= 0 && len(result.items) >= limit {
+		rest := s
+		for !full() {
+			e.b.step(1)
+			i := strings.Index(rest, sep)
+			if i < 0 {
+				push(rest)
 				break
 			}
-			push(p)
+			push(rest[:i])
+			rest = rest[i+len(sep):]
 		}
 	case *regexFunc:
-		locs := e.matches(sep.re, s, limit)
+		locs := e.matches(sep, s, limit)
 		if len(locs) == 0 {
 			push(s)
 			return result
@@ -657,6 +687,7 @@ func fnFormatNumber(e *evaluator, _ *callCtx, a []any) any {
 	}
 	f := xpath.DefaultDecimalFormat()
 	if o, ok := arg(a, 2).(*object); ok {
+		e.b.step(o.len())
 		for i, k := range o.keys {
 			if s, ok := o.vals[i].(string); ok {
 				setDecimalFormat(&f, k, s)
@@ -680,7 +711,7 @@ func fnFormatBase(e *evaluator, _ *callCtx, a []any) any {
 	if r, ok := arg(a, 1).(float64); ok {
 		radix = js.Round(r, 0)
 	}
-	if radix < 2 || radix > 36 {
+	if !(radix >= 2 && radix <= 36) { // NaN too
 		throwf("D3100", "the radix of the formatBase function must be between 2 and 36; it was given %v", radix)
 	}
 	return e.built(formatRadix(v, int(radix)))
@@ -727,13 +758,28 @@ func utf16Unit(r rune) rune {
 
 // setDecimalFormat sets the $formatNumber option named k.
 func setDecimalFormat(f *xpath.DecimalFormat, k, v string) {
-	fields := map[string]*string{
-		"decimal-separator": &f.DecimalSeparator, "grouping-separator": &f.GroupingSeparator,
-		"exponent-separator": &f.ExponentSeparator, "infinity": &f.Infinity, "minus-sign": &f.MinusSign,
-		"NaN": &f.NaN, "percent": &f.Percent, "per-mille": &f.PerMille, "zero-digit": &f.ZeroDigit,
-		"digit": &f.Digit, "pattern-separator": &f.PatternSeparator,
-	}
-	if p, ok := fields[k]; ok {
-		*p = v
+	switch k {
+	case "decimal-separator":
+		f.DecimalSeparator = v
+	case "grouping-separator":
+		f.GroupingSeparator = v
+	case "exponent-separator":
+		f.ExponentSeparator = v
+	case "infinity":
+		f.Infinity = v
+	case "minus-sign":
+		f.MinusSign = v
+	case "NaN":
+		f.NaN = v
+	case "percent":
+		f.Percent = v
+	case "per-mille":
+		f.PerMille = v
+	case "zero-digit":
+		f.ZeroDigit = v
+	case "digit":
+		f.Digit = v
+	case "pattern-separator":
+		f.PatternSeparator = v
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -96,6 +97,24 @@ func hostileCases() []hostileCase {
 		// The parser refuses a timestamp and picture this long outright (D3150).
 		{name: "long_date_parse_per_item", expr: `($p := $pad("", 30000, "[D]"); items.$toMillis($pad("", 10000, "1"), $p))`, body: big, want: wantEval},
 		{name: "long_integer_picture_per_item", expr: `($p := $pad("", 60000, "#") & "0"; items.$formatInteger(price, $p))`, body: big, want: wantBudget},
+		// Found by an audit of the charges: each ran for seconds, or
+		// allocated gigabytes, before it was charged.
+		{name: "signature_backtracking", expr: `(function($p0,$p1,$p2,$p3,$p4,$p5,$p6,$p7,$p8,$p9,$p10,$p11,$p12,$p13,$p14)<n+n+n+n+n+n+n+n+n+n+n+n+n+n+s>{1})(1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1)`, body: empty, want: wantEval},
+		{name: "group_many_items_one_key", expr: `$count([1..20000]{"k": $}.k)`, body: empty, want: wantResult},
+		{name: "lookup_large_arrays", expr: `($o:={"a":[1..100000]}; $l:=[1..300].$o; $count($lookup($l,"a")))`, body: empty, want: wantBudget},
+		{name: "many_variables", expr: manyVariables, body: empty, want: wantResult},
+		{name: "pad_long_string_per_item", expr: `($s:=$pad("",1e6,"a"); $count([1..20000].$pad($s,1)))`, body: empty, want: wantBudget},
+		{name: "large_regex_program", expr: `($s:=$pad("",1e6,"a"); $count([1..3].$contains($s,/[ab]{1000}c/)))`, body: empty, want: wantBudget},
+		{name: "equal_long_strings", expr: `($a:=$pad("",1e7,"a"); $b:=$pad("",1e7,"a"); $count([1..5000][$a = $b]))`, body: empty, want: wantBudget},
+		{name: "compare_long_strings", expr: `($a:=$pad("",1e7,"a"); $count([1..100][$a <= $a]))`, body: empty, want: wantBudget},
+		{name: "distinct_long_strings", expr: `($a:=$pad("",1e7,"a"); $count($distinct([1..2000].$a)))`, body: empty, want: wantBudget},
+		{name: "regex_from_far_offset", expr: `($s:=$pad("",1e6,"a")&"x"; $r:=/x/; $count([1..5000].$r($s,1000000)))`, body: empty, want: wantBudget},
+		{name: "format_number_many_options", expr: `($o:=$merge([1..50000].{$string($):"x"}); $count([1..200].$formatNumber(1,"0",$o)))`, body: empty, want: wantBudget},
+		{name: "split_20MB_by_char", expr: `$count($split($pad("",2e7,"a"),""))`, body: empty, want: wantBudget},
+		{name: "split_limit", expr: `$count($split($pad("",2e7,"a"),"a", 1))`, body: empty, want: wantResult},
+		{name: "replace_whole_match_thousands_of_times", expr: `($s:=$pad("",100000,"a"); $length($replace($s,/a+/,$join([1..3000].("$0")))))`, body: empty, want: wantBudget},
+		{name: "trim_10MB", expr: `$count([1..3].$trim($pad("",1e7,"a ")))`, body: empty, want: wantBudget},
+		{name: "format_base_nan_radix", expr: `$formatBase(1, 0/0)`, body: empty, want: wantEval},
 		// A 30 MB string (within the byte budget) matched a character at a
 		// time: the search itself stops within the budget.
 		{name: "replace_every_char_of_30MB", expr: `$replace($pad("", 3e7, "a"), /./, "b")`, body: empty, want: wantBudget},
@@ -359,4 +378,45 @@ func isBudgetOrEval(err error) bool {
 	var be *BudgetError
 	var ee *EvalError
 	return errors.As(err, &be) || errors.As(err, &ee)
+}
+
+// manyVariables binds 5,000 variables in one block and reads the last
+// 300,000 times.
+var manyVariables = func() string {
+	var b strings.Builder
+	b.WriteString("(")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "$a%d:=0;", i)
+	}
+	b.WriteString("$count([1..300000].$a4999))")
+	return b.String()
+}()
+
+// TestEval_TransformLeavesSharedInputAlone: a |...|...| pattern reaching
+// outside its copy ($$) must not change the decoded input, which other
+// evaluations share.
+func TestEval_TransformLeavesSharedInputAlone(t *testing.T) {
+	t.Parallel()
+	in, err := ParseInput([]byte(`{"a":{"b":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mutate, err := Compile(`$ ~> |$$.a|{"injected": true}, "b"|`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mutate.EvalInput(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	identity, err := Compile(`$`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := identity.EvalInput(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(out), `{"a":{"b":1}}`; got != want {
+		t.Errorf("input after the transform = %s, want %s", got, want)
+	}
 }

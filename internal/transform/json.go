@@ -90,6 +90,7 @@ func (d *decoder) literal(s string) bool {
 func (d *decoder) object(depth int) (any, error) {
 	d.pos++ // {
 	o := newObject(4)
+	o.input = true
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++

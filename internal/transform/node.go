@@ -43,6 +43,10 @@ type node struct {
 	op    string // binary operator; name of a name or variable step
 	value any    // literal value
 	regex *regexp.Regexp
+	// regexCost is the regex's program size in sixteenths of a scan step
+	// per byte (at least one): RE2 runs in time proportional to the
+	// input times the program.
+	regexCost int
 
 	lhs, rhs *node
 

@@ -103,6 +103,9 @@ func parseSignature(s string) (*signature, error) {
 			}
 		case '(':
 			end := closing(pos, '(', ')')
+			if end <= pos || s[end] != ')' {
+				return nil, &CompileError{Reason: "unterminated choice in function signature " + s, Position: -1}
+			}
 			choice := s[pos+1 : end]
 			if strings.Contains(choice, "<") {
 				return nil, &CompileError{Reason: "choice groups containing parameterized types are not supported (S0402)", Position: -1}
@@ -114,6 +117,9 @@ func parseSignature(s string) (*signature, error) {
 		case '<':
 			if prev >= 0 && (sig.params[prev].typ == "a" || sig.params[prev].typ == "f") {
 				end := closing(pos, '<', '>')
+				if end <= pos || s[end] != '>' {
+					return nil, &CompileError{Reason: "unterminated type parameter in function signature " + s, Position: -1}
+				}
 				sig.params[prev].subtype = s[pos+1 : end]
 				pos = end
 			} else {
@@ -134,10 +140,19 @@ func parseSignature(s string) (*signature, error) {
 // span of symbols.
 func (sig *signature) match(supplied string) ([]string, bool) {
 	spans := make([]string, len(sig.params))
+	// failed[pi][pos] remembers a state that cannot match, which keeps the
+	// search to params × symbols states.
+	failed := make([][]bool, len(sig.params))
+	for i := range failed {
+		failed[i] = make([]bool, len(supplied)+1)
+	}
 	var m func(pi, pos int) bool
 	m = func(pi, pos int) bool {
 		if pi == len(sig.params) {
 			return pos == len(supplied)
+		}
+		if failed[pi][pos] {
+			return false
 		}
 		p := &sig.params[pi]
 		n := 0 // how many symbols from pos the class accepts
@@ -157,6 +172,7 @@ func (sig *signature) match(supplied string) ([]string, bool) {
 				return true
 			}
 		}
+		failed[pi][pos] = true
 		return false
 	}
 	return spans, m(0, 0)

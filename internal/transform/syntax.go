@@ -2,6 +2,8 @@ package transform
 
 import (
 	"fmt"
+	"regexp"
+	"regexp/syntax"
 	"strings"
 	"unicode/utf8"
 
@@ -320,6 +322,9 @@ func regexEnd(src string, i int) int {
 	return -1
 }
 
+// maxSignature bounds the length of a function type signature.
+const maxSignature = 256
+
 // signatureAfter returns the length of a function type signature
 // ("<n-s?:s>", after optional spaces) starting at i when the ')' before i
 // closes a lambda's parameter list, or 0.
@@ -341,7 +346,9 @@ func signatureAfter(src string, i int) int {
 		return 0
 	}
 	d := 0
-	for k := j; k < len(src); k++ {
+	// A signature is short: looking no further than maxSignature keeps
+	// this scan, made at every ')' before a '<', linear overall.
+	for k := j; k < len(src) && k < j+maxSignature; k++ {
 		switch src[k] {
 		case '<':
 			d++
@@ -355,6 +362,20 @@ func signatureAfter(src string, i int) int {
 		}
 	}
 	return 0
+}
+
+// regexCost is a regex's program size in units of 16 instructions (at
+// least 1).
+func regexCost(re *regexp.Regexp) int {
+	parsed, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return 1
+	}
+	prog, err := syntax.Compile(parsed.Simplify())
+	if err != nil {
+		return 1
+	}
+	return max(1, len(prog.Inst)/16)
 }
 
 // converter turns jparse's tree into the processed tree, as the
@@ -375,7 +396,7 @@ func (c *converter) convert(n jparse.Node) *node {
 	case *jparse.NullNode:
 		return &node{kind: kLiteral, value: null}
 	case *jparse.RegexNode:
-		return &node{kind: kRegex, regex: n.Value}
+		return &node{kind: kRegex, regex: n.Value, regexCost: regexCost(n.Value)}
 	case *jparse.VariableNode:
 		return &node{kind: kVariable, op: n.Name}
 	case *jparse.NameNode:

@@ -49,6 +49,9 @@ type object struct {
 	keys  []string
 	vals  []any
 	index map[string]int // built when the object grows past indexAt keys
+	// input marks an object of a decoded input, which evaluations share:
+	// nothing may change it (a transform changes only its copies).
+	input bool
 }
 
 const indexAt = 12
@@ -225,6 +228,9 @@ func deepEqual(bud *budget, a, b any) bool {
 		return ok && x == y
 	case string:
 		y, ok := b.(string)
+		if ok && len(x) == len(y) {
+			bud.step(len(x) / 64)
+		}
 		return ok && x == y
 	case bool:
 		y, ok := b.(bool)
