@@ -17,7 +17,7 @@ import (
 func (r *Router) attempt(ctx context.Context, j job) finished {
 	d, dst := j.d, j.dst
 	start := r.now()
-	f := finished{destID: d.DestinationID, probe: j.probe}
+	f := finished{destID: d.DestinationID, probe: j.probe, epoch: j.epoch}
 	f.outcome = store.Outcome{DeliveryID: d.ID, LeaseToken: d.LeaseToken, Now: start}
 	a := &store.Attempt{
 		ID: newID(prefixAttempt), OrgID: d.OrgID, EnvID: d.EnvID, EventID: d.EventID, DeliveryID: d.ID,
@@ -42,7 +42,10 @@ func (r *Router) attempt(ctx context.Context, j job) finished {
 	a.DestinationName = dst.Name
 	a.RequestURL, a.RequestMethod = dst.URL, dst.Method
 
-	ev, err := r.store.GetEvent(ctx, d.Tenant(), d.EventID)
+	ev, err := j.ev, error(nil)
+	if ev == nil {
+		ev, err = r.store.GetEvent(ctx, d.Tenant(), d.EventID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return dead("event no longer exists")
 	}
@@ -76,12 +79,10 @@ func (r *Router) attempt(ctx context.Context, j job) finished {
 	if !ok {
 		return dead(fmt.Sprintf("no provider registered for destination type %q", dst.Type))
 	}
-	callCtx, cancel := context.WithTimeout(ctx, time.Duration(dst.TimeoutMS)*time.Millisecond)
-	resp, err := provider.Deliver(callCtx, &Message{
+	resp, err := callProvider(ctx, provider, time.Duration(dst.TimeoutMS)*time.Millisecond, &Message{
 		Destination: dst, EventID: d.EventID, Attempt: a.AttemptNumber,
 		Body: body, ContentType: contentType, Timestamp: start,
 	})
-	cancel()
 	end := r.now()
 	a.DurationMS = end.Sub(start).Milliseconds()
 	a.RequestBodySize = len(body)

@@ -26,12 +26,54 @@ const (
 	// DefaultLeaseMargin is added to a destination's timeout to make the
 	// lease of an attempt.
 	DefaultLeaseMargin = 30 * time.Second
+	// DefaultDrainTimeout bounds how long a stopping Run waits for the
+	// attempts under way.
+	DefaultDrainTimeout = 30 * time.Second
 )
+
+// Errors of Run.
+var (
+	// ErrRunning is returned by Run while another Run of the same Router
+	// is running.
+	ErrRunning = errors.New("hookstream: Run is already running")
+	// ErrClosed is returned by Run after Close.
+	ErrClosed = errors.New("hookstream: the Router is closed")
+)
+
+// runState is a running Run, for Close to stop.
+type runState struct {
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// startRun registers a Run, returning its context and its end.
+func (r *Router) startRun(ctx context.Context) (context.Context, func(), error) {
+	r.runMu.Lock()
+	defer r.runMu.Unlock()
+	switch {
+	case r.closed:
+		return nil, nil, ErrClosed
+	case r.run != nil:
+		return nil, nil, ErrRunning
+	}
+	ctx, stop := context.WithCancel(ctx)
+	run := &runState{stop: stop, done: make(chan struct{})}
+	r.run = run
+	return ctx, func() {
+		stop()
+		r.runMu.Lock()
+		r.run = nil
+		r.runMu.Unlock()
+		close(run.done)
+	}, nil
+}
 
 // finished is a worker's report of one leased delivery.
 type finished struct {
 	outcome store.Outcome
 	destID  string
+	// epoch is the circuit's reset epoch when the attempt began.
+	epoch uint64
 	// verdict is what the attempt says of the receiver, for its circuit.
 	verdict verdict
 	probe   bool
@@ -47,63 +89,94 @@ const (
 
 type job struct {
 	d     *store.Delivery
+	ev    *store.Event // the event, when in hand; nil: attempt reads it
 	dst   *store.Destination
 	probe bool
+	epoch uint64 // the circuit's reset epoch at dispatch
 }
 
 // scheduler is the state of one Run: owned by Run's goroutine alone.
 type scheduler struct {
 	r    *Router
 	jobs chan job
-	// completed receives batches of outcomes once they are recorded.
-	completed chan []finished
-	workers   int
-	free      int
-	inflight  map[string]int
-	circuits  map[string]store.Circuit
+	// done receives each attempt's report as it ends, to free its slots.
+	done     chan finished
+	workers  int
+	free     int
+	inflight map[string]int
+	circuits map[string]store.Circuit
 	// rotate makes leasing fair across destinations.
 	rotate int
+	// local: leases live in memory (the store is a claimed
+	// store.LocalQueue); ready holds deliveries leased in memory that wait
+	// for a slot, by destination.
+	local  bool
+	ready  map[string][]job
+	queued int // jobs in ready
+	// more: the last read of the store filled the room it was given, so
+	// more deliveries may be due.
+	more bool
 }
 
-// Run runs the delivery scheduler until ctx is cancelled: it leases due
-// deliveries from the store, attempts them on a bounded pool of workers,
-// and records each outcome. On cancellation it stops leasing, lets
-// in-flight attempts finish (each within its destination's timeout),
-// records their outcomes, and returns nil. Deliveries whose leases a crash
-// abandoned are attempted again when the lease expires, so every stored
-// event is delivered at least once.
+// Run runs the delivery scheduler until ctx is cancelled: it takes due
+// deliveries, attempts them on a bounded pool of workers, and records
+// each outcome. On cancellation it stops taking work, lets in-flight
+// attempts finish (each within its destination's timeout), records their
+// outcomes, and returns nil. Every stored event is delivered at least
+// once: deliveries whose attempts a crash interrupted are attempted again.
 //
-// Three kinds of goroutine share the work: this one decides what to lease
-// (and owns all scheduling state), Config.Workers attempt deliveries, and
-// a recorder writes their outcomes in batches while leasing goes on.
+// Three kinds of goroutine share the work: this one decides what to
+// attempt (and owns all scheduling state), Config.Workers attempt
+// deliveries, and a recorder writes their outcomes in batches behind them:
+// a worker is free for the next delivery as soon as its attempt ends.
+//
+// With a store only this process can use (store.LocalQueue: bolt,
+// memory), leases live in memory: deliveries this Router's ingest and
+// publish create are handed to the scheduler with their event, without
+// a lease write or a read back, and after a crash every pending delivery
+// is simply due. Other stores lease durably (Queue.Lease), and a crashed
+// process's deliveries come back when their leases expire.
 func (r *Router) Run(ctx context.Context) error {
-	if !r.running.CompareAndSwap(false, true) {
-		return errors.New("hookstream: Run is already running")
+	ctx, end, err := r.startRun(ctx)
+	if err != nil {
+		return err
 	}
-	defer r.running.Store(false)
+	defer end()
 	workers := r.cfg.Workers
 	s := &scheduler{
-		r:         r,
-		jobs:      make(chan job, workers),
-		completed: make(chan []finished, workers),
-		workers:   workers,
-		free:      workers,
-		inflight:  map[string]int{},
-		circuits:  map[string]store.Circuit{},
+		r:        r,
+		jobs:     make(chan job, workers),
+		done:     make(chan finished, workers),
+		workers:  workers,
+		free:     workers,
+		inflight: map[string]int{},
+		circuits: map[string]store.Circuit{},
+		ready:    map[string][]job{},
+	}
+	if lq, ok := r.store.(store.LocalQueue); ok {
+		if release, ok := lq.ClaimLocal(); ok {
+			s.local = true
+			defer release()
+			r.handoff.start(handoffLimit * workers)
+			defer r.handoff.stop()
+		}
 	}
 	// Attempts and their records outlive ctx: an attempt under way
-	// finishes and is recorded.
-	workCtx := context.WithoutCancel(ctx)
+	// finishes and is recorded, within Config.DrainTimeout.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
 	results := make(chan finished, workers)
 	var workersDone, recorderDone sync.WaitGroup
 	for range workers {
 		workersDone.Go(func() {
 			for j := range s.jobs {
-				results <- r.attempt(workCtx, j)
+				f := r.attempt(workCtx, j)
+				results <- f
+				s.done <- f
 			}
 		})
 	}
-	recorderDone.Go(func() { r.recordOutcomes(workCtx, results, s.completed) })
+	recorderDone.Go(func() { r.recordOutcomes(workCtx, results, s.local) })
 	defer func() {
 		close(s.jobs)
 		workersDone.Wait()
@@ -111,8 +184,18 @@ func (r *Router) Run(ctx context.Context) error {
 		recorderDone.Wait()
 	}()
 
+	// Other processes' new work: the store's notifications, if it has them.
+	var notified <-chan struct{}
+	if n, ok := r.store.(store.Notifier); ok && !s.local {
+		if notified, err = n.Listen(ctx); err != nil {
+			r.log.Error("hookstream: listen for new deliveries; polling instead", "error", err)
+		}
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	sweep := time.NewTicker(sweepInterval)
+	defer sweep.Stop()
+	r.sweepHeld(ctx)
 	// While the store fails, look again after growing, jittered delays
 	// rather than at every poll.
 	storeBackoff := backoff.NewExponentialBackOff(
@@ -121,7 +204,13 @@ func (r *Router) Run(ctx context.Context) error {
 		backoff.WithMaxElapsedTime(0), // never give up
 	)
 	for lease := true; ; {
-		if lease {
+		if s.local {
+			if s.takeHanded(ctx) {
+				lease = true
+			}
+			s.startReady(ctx)
+		}
+		if lease && s.free > 0 {
 			next, err := s.dispatch(ctx)
 			wait := r.cfg.PollInterval
 			switch {
@@ -138,29 +227,76 @@ func (r *Router) Run(ctx context.Context) error {
 			}
 			timer.Reset(wait)
 		}
+		lease = false
 		select {
 		case <-ctx.Done():
-			for s.free < s.workers { // drain: every attempt in flight is recorded
-				s.release(workCtx, <-s.completed)
+			s.dropReady()
+			drain := time.AfterFunc(r.cfg.DrainTimeout, cancelWork)
+			defer drain.Stop()
+			for s.free < s.workers { // drain: every attempt in flight ends
+				s.release(workCtx, <-s.done)
 			}
 			return nil
-		case batch := <-s.completed:
-			s.release(workCtx, batch)
-			// Lease again once a quarter of the workers are free, so each
-			// lease takes a batch rather than one delivery at a time.
-			lease = s.free*4 >= s.workers
+		case f := <-s.done:
+			s.release(workCtx, f)
+			// Read the store again once a quarter of the workers are free,
+			// so each read takes a batch rather than one delivery.
+			lease = (s.more || !s.local) && s.free*4 >= s.workers
+		case <-r.handoff.signal:
 		case <-r.wake:
 			lease = true
+		case <-notified:
+			lease = true
+		case <-sweep.C:
+			lease = r.sweepHeld(ctx) > 0
 		case <-timer.C:
 			lease = true
 		}
 	}
 }
 
+// sweepInterval is how often Run releases held deliveries whose
+// connection is no longer paused (stragglers of a crash, or of files
+// written by an older version).
+const sweepInterval = time.Minute
+
+// sweepHeld releases the held deliveries of connections not stored as
+// paused, and returns how many it released.
+func (r *Router) sweepHeld(ctx context.Context) int {
+	held, err := r.store.HeldConnections(ctx)
+	if err != nil {
+		r.log.Error("hookstream: find held deliveries", "error", err)
+		return 0
+	}
+	released := 0
+	for _, h := range held {
+		conn := new(store.Connection)
+		conn.ID, conn.OrgID, conn.EnvID = h.ConnectionID, h.Tenant.OrgID, h.Tenant.EnvID
+		err := r.store.Get(ctx, conn)
+		if err == nil && conn.Status == StatusPaused {
+			continue
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			r.log.Error("hookstream: load connection", "connection_id", h.ConnectionID, "error", err)
+			continue
+		}
+		n, err := r.store.ReleaseHeld(ctx, h.ConnectionID, r.now())
+		if err != nil {
+			r.log.Error("hookstream: release held deliveries", "connection_id", h.ConnectionID, "error", err)
+		}
+		released += n
+	}
+	return released
+}
+
+// handoffLimit is how many handed-over deliveries per worker may wait in
+// memory; beyond it, deliveries wait in the store.
+const handoffLimit = 4
+
 // recordOutcomes writes the workers' outcomes to the store, batching all
-// that arrive while a write is under way into the next one, and passes
-// each recorded batch on to the scheduler.
-func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, completed chan<- []finished) {
+// that arrive while a write is under way into the next one. With local
+// leases, a recorded delivery's in-memory lease is released.
+func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, local bool) {
 	for f := range results {
 		batch := []finished{f}
 		for more := true; more; {
@@ -181,7 +317,7 @@ func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, co
 		}
 		errs, err := r.store.Complete(ctx, outcomes)
 		if err != nil {
-			// The leases expire and the deliveries are attempted again.
+			// The deliveries stay pending and are attempted again.
 			r.log.Error("hookstream: record delivery outcomes", "error", err)
 		}
 		for i, f := range batch {
@@ -189,8 +325,119 @@ func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, co
 				r.log.Error("hookstream: record delivery outcome", "delivery_id", f.outcome.DeliveryID, "error", errs[i])
 			}
 		}
-		completed <- batch
+		if local {
+			ids := make([]string, len(batch))
+			for i, f := range batch {
+				ids[i] = f.outcome.DeliveryID
+			}
+			r.handoff.release(ids...)
+		}
 	}
+}
+
+// takeHanded moves the deliveries ingest and publish handed over into the
+// ready lists. It reports whether a hand-over was refused for want of
+// room, so the store must be read.
+func (s *scheduler) takeHanded(ctx context.Context) bool {
+	queued, overflow := s.r.handoff.take()
+	for _, h := range queued {
+		dst, err := s.r.routes().destination(ctx, h.d.DestinationID)
+		if err != nil {
+			s.r.log.Error("hookstream: load destination", "destination_id", h.d.DestinationID, "error", err)
+			s.drop(h.d)
+			continue
+		}
+		s.ready[h.d.DestinationID] = append(s.ready[h.d.DestinationID], job{d: h.d, ev: h.ev, dst: dst})
+		s.queued++
+	}
+	return overflow
+}
+
+// startReady starts the ready deliveries that have a worker, room at
+// their destination and an admitting circuit. A destination that admits
+// none (paused, circuit open) gives its ready deliveries back to the
+// store, where they wait without taking memory.
+func (s *scheduler) startReady(ctx context.Context) {
+	if s.queued == 0 {
+		return
+	}
+	now := s.r.now()
+	for destID, jobs := range s.ready {
+		if s.free == 0 {
+			return
+		}
+		dst := jobs[0].dst
+		room, probe, _ := s.room(ctx, destID, dst, now, time.Time{})
+		if room < 0 {
+			for _, j := range jobs {
+				s.drop(j.d)
+			}
+			s.queued -= len(jobs)
+			delete(s.ready, destID)
+			continue
+		}
+		n := min(room, s.free, len(jobs))
+		for i, j := range jobs[:n] {
+			j.probe = probe && i == 0
+			s.start(j)
+		}
+		s.queued -= n
+		s.r.handoff.dispatched(n)
+		if n == len(jobs) {
+			delete(s.ready, destID)
+		} else {
+			s.ready[destID] = jobs[n:]
+		}
+	}
+}
+
+// drop gives an in-memory lease back: the delivery waits in the store.
+func (s *scheduler) drop(d *store.Delivery) {
+	s.r.handoff.release(d.ID)
+	s.r.handoff.dispatched(1)
+}
+
+// dropReady gives every ready delivery back to the store.
+func (s *scheduler) dropReady() {
+	for destID, jobs := range s.ready {
+		for _, j := range jobs {
+			s.drop(j.d)
+		}
+		delete(s.ready, destID)
+	}
+	s.queued = 0
+}
+
+// room is how many more deliveries a destination admits now (-1: none
+// until something changes: paused, or its circuit is open), whether the
+// first is the circuit's probe, and next lowered to when an open circuit
+// probes.
+func (s *scheduler) room(ctx context.Context, destID string, dst *store.Destination, now, next time.Time) (int, bool, time.Time) {
+	if dst == nil {
+		return s.free, false, next // attempted, to dead-letter them
+	}
+	if dst.Status != StatusActive {
+		return -1, false, next // a paused or disabled destination holds its deliveries
+	}
+	room := dst.MaxConcurrency - s.inflight[destID]
+	if room <= 0 {
+		return 0, false, next
+	}
+	admit, probe, next := s.allow(ctx, dst, now, next)
+	if !admit {
+		return -1, false, next
+	}
+	if probe {
+		room = 1
+	}
+	return room, probe, next
+}
+
+func (s *scheduler) start(j job) {
+	j.epoch = s.circuits[j.d.DestinationID].Epoch
+	s.free--
+	s.inflight[j.d.DestinationID]++
+	s.jobs <- j
 }
 
 // leaseRequest is one destination's share of a dispatch.
@@ -203,11 +450,12 @@ type leaseRequest struct {
 	err    error
 }
 
-// dispatch leases due deliveries for every destination that has room and
-// an admitting circuit, and hands them to workers. The leases of all
-// destinations are taken concurrently, so the store commits them together.
-// It returns when the scheduler should look again at the latest (zero: at
-// the poll interval), and the store's error if it failed.
+// dispatch reads due deliveries from the store for every destination that
+// has room and an admitting circuit, and hands them to workers: leased
+// durably, or in memory with a local queue. The destinations are read
+// concurrently, so the store commits their leases together. It returns
+// when the scheduler should look again at the latest (zero: at the poll
+// interval), and the store's error if it failed.
 func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 	r := s.r
 	if r.resetCircuits.Swap(false) {
@@ -218,6 +466,7 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("find due deliveries: %w", err)
 	}
+	s.more = false
 	if len(due) == 0 {
 		return next, nil
 	}
@@ -227,6 +476,7 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 	free := s.free
 	for _, destID := range due {
 		if free == 0 {
+			s.more = true
 			break
 		}
 		dst, err := r.routes().destination(ctx, destID)
@@ -234,31 +484,27 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 			r.log.Error("hookstream: load destination", "destination_id", destID, "error", err)
 			continue
 		}
-		if dst != nil && dst.Status != StatusActive {
-			continue // a paused or disabled destination holds its deliveries
+		req := &leaseRequest{dst: dst, destID: destID}
+		var probe bool
+		req.room, probe, next = s.room(ctx, destID, dst, now, next)
+		req.room -= len(s.ready[destID])
+		if req.room <= 0 {
+			continue
 		}
-		req := &leaseRequest{dst: dst, destID: destID, room: free}
-		if dst != nil {
-			req.room = min(req.room, dst.MaxConcurrency-s.inflight[destID])
-			if req.room <= 0 {
-				continue
-			}
-			var admit bool
-			admit, req.probe, next = s.allow(ctx, dst, now, next)
-			if !admit {
-				continue
-			}
-			if req.probe {
-				req.room = 1
-			}
-		}
+		req.room = min(req.room, free)
+		req.probe = probe
 		free -= req.room
 		reqs = append(reqs, req)
 	}
 	var wg sync.WaitGroup
 	for _, req := range reqs {
 		wg.Go(func() {
-			req.leased, req.err = r.store.Lease(ctx, req.destID, now, req.room, r.leaseTTL(req.dst))
+			if s.local {
+				lq := r.store.(store.LocalQueue)
+				req.leased, req.err = lq.PeekDue(ctx, req.destID, now, req.room, r.handoff.isHeld)
+			} else {
+				req.leased, req.err = r.store.Lease(ctx, req.destID, now, req.room, r.leaseTTL(req.dst))
+			}
 		})
 	}
 	wg.Wait()
@@ -271,10 +517,16 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 			c, _ := s.circuit(ctx, req.destID)
 			s.saveCircuit(ctx, req.destID, circuit.Abandon(c, now)) // nothing to probe with after all
 		}
-		for i, d := range req.leased {
-			s.free--
-			s.inflight[req.destID]++
-			s.jobs <- job{d: d, dst: req.dst, probe: req.probe && i == 0}
+		if len(req.leased) == req.room {
+			s.more = true
+		}
+		first := true
+		for _, d := range req.leased {
+			if s.local && !r.handoff.hold(d.ID) {
+				continue // handed over meanwhile
+			}
+			s.start(job{d: d, dst: req.dst, probe: req.probe && first})
+			first = false
 		}
 	}
 	return next, leaseErr
@@ -309,21 +561,31 @@ func (s *scheduler) circuit(ctx context.Context, destID string) (store.Circuit, 
 	return c, err
 }
 
+// saveCircuit stores a transition of the cached state to c unless the
+// stored state changed meanwhile (a reset, another process): then the
+// stored state wins and is cached instead.
 func (s *scheduler) saveCircuit(ctx context.Context, destID string, c store.Circuit) {
-	s.circuits[destID] = c
-	if err := s.r.store.PutCircuit(ctx, destID, c); err != nil {
+	old := s.circuits[destID]
+	swapped, err := s.r.store.SwapCircuit(ctx, destID, old, c)
+	if err != nil {
 		s.r.log.Error("hookstream: save circuit", "destination_id", destID, "error", err)
+		delete(s.circuits, destID) // read it again
+		return
 	}
+	if !swapped {
+		delete(s.circuits, destID)
+		return
+	}
+	c.Version = old.Version + 1
+	s.circuits[destID] = c
 }
 
-// release returns a recorded batch's workers and destination slots, and
-// feeds each verdict to its destination's circuit.
-func (s *scheduler) release(ctx context.Context, batch []finished) {
-	for _, f := range batch {
-		s.free++
-		s.inflight[f.destID]--
-		s.judge(ctx, f)
-	}
+// release returns an ended attempt's worker and destination slot, and
+// feeds its verdict to the destination's circuit.
+func (s *scheduler) release(ctx context.Context, f finished) {
+	s.free++
+	s.inflight[f.destID]--
+	s.judge(ctx, f)
 }
 
 // judge feeds an attempt's verdict to its destination's circuit.
@@ -333,8 +595,8 @@ func (s *scheduler) judge(ctx context.Context, f finished) {
 		return
 	}
 	c, err := s.circuit(ctx, f.destID)
-	if err != nil {
-		return
+	if err != nil || c.Epoch != f.epoch {
+		return // or reset since the attempt began: its verdict is stale
 	}
 	now := s.r.now()
 	cfg := s.r.circuitConfig(dst)

@@ -68,8 +68,16 @@ func runRouter(t *testing.T, r *Router) {
 // connected to a source, and returns the source ID.
 func deliverySetup(t *testing.T, rc *receiver, dst DestinationParams, conn ConnectionParams) (*Router, string) {
 	t.Helper()
+	return deliverySetupConfig(t, rc, &Config{}, dst, conn)
+}
+
+// deliverySetupConfig is deliverySetup with a Config (its Providers are
+// replaced by the receiver).
+func deliverySetupConfig(t *testing.T, rc *receiver, cfg *Config, dst DestinationParams, conn ConnectionParams) (*Router, string) {
+	t.Helper()
 	ctx := context.Background()
-	r := setup(t, &Config{Providers: map[string]Provider{"test": rc}})
+	cfg.Providers = map[string]Provider{"test": rc}
+	r := setup(t, cfg)
 	src, err := r.CreateSource(ctx, SourceParams{Name: ptr("src")})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/hookstream-go/hookstream"
 	"github.com/hookstream-go/hookstream/store/memory"
@@ -74,4 +75,25 @@ func ExampleRouter_Ingest() {
 	ev, _ := router.GetEvent(ctx, res.EventID)
 	fmt.Println(res.Deliveries, ev.Status, string(ev.Body))
 	// Output: 1 processing {"id": "o1"}
+}
+
+// Graceful shutdown: cancelling Run's context (or calling Close) stops it
+// taking work; the attempts under way finish and are recorded, within
+// Config.DrainTimeout, and Run returns.
+func ExampleRouter_Run_gracefulShutdown() {
+	router, _ := hookstream.New(memory.New(), &hookstream.Config{DrainTimeout: 10 * time.Second})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- router.Run(ctx) }()
+
+	// ... serve webhooks until the process is told to stop ...
+
+	stop()
+	fmt.Println("Run:", <-done)
+	fmt.Println("Close:", router.Close())
+	fmt.Println("Run after Close:", router.Run(context.Background()))
+	// Output:
+	// Run: <nil>
+	// Close: <nil>
+	// Run after Close: hookstream: the Router is closed
 }

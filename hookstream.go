@@ -104,6 +104,11 @@ type Config struct {
 	// ConfigTTL is how long routing trusts cached configuration; this
 	// process's own changes apply at once. Defaults to DefaultConfigTTL.
 	ConfigTTL time.Duration
+	// DrainTimeout bounds how long Run, once cancelled (or Close called),
+	// waits for attempts under way before it cancels them; an attempt
+	// cancelled so is made again later (delivery is at least once).
+	// Defaults to DefaultDrainTimeout.
+	DrainTimeout time.Duration
 	// TransformMaxSteps bounds the work of one JSONata evaluation: syntax
 	// nodes visited, items produced and built-in work (sort comparisons,
 	// bytes scanned by regular expressions), counted deterministically, so
@@ -159,6 +164,7 @@ func (c *Config) withDefaults() (*Config, error) {
 		orDefault("PollInterval", &out.PollInterval, DefaultPollInterval),
 		orDefault("LeaseMargin", &out.LeaseMargin, DefaultLeaseMargin),
 		orDefault("ConfigTTL", &out.ConfigTTL, DefaultConfigTTL),
+		orDefault("DrainTimeout", &out.DrainTimeout, DefaultDrainTimeout),
 		orDefault("TransformMaxSteps", &out.TransformMaxSteps, DefaultTransformMaxSteps),
 		orDefault("TransformMaxBytes", &out.TransformMaxBytes, DefaultTransformMaxBytes),
 		orDefault("TransformMaxDepth", &out.TransformMaxDepth, DefaultTransformMaxDepth),
@@ -203,8 +209,13 @@ type Router struct {
 	// transforms compiles JSONata expressions once and bounds evaluations.
 	transforms *transform.Cache
 	// wake tells a running scheduler that deliveries became due.
-	wake    chan struct{}
-	running atomic.Bool
+	wake chan struct{}
+	// handoff hands new deliveries to a running scheduler in memory.
+	handoff *handoff
+	// run is the running scheduler, if any; closed says Close was called.
+	runMu  sync.Mutex
+	run    *runState
+	closed bool
 	// resetCircuits tells a running scheduler to reload circuit states.
 	resetCircuits atomic.Bool
 
@@ -240,7 +251,7 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1)}
+	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1), handoff: newHandoff()}
 	r.providers = map[string]Provider{"http": httpProvider{client: netguard.NewClient(netguard.Config{AllowPrivate: c.AllowPrivateNetworks})}}
 	for name, p := range c.Providers {
 		r.providers[name] = p
@@ -258,11 +269,21 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 // Store returns the Router's store.
 func (r *Router) Store() store.Store { return r.store }
 
-// Close releases the store when the Router opened it (Open). It does not
-// stop Run: cancel Run's context first.
+// Close stops a running Run as cancelling its context would, waits for it
+// to return (its drain bounded by Config.DrainTimeout), and then releases
+// the store when the Router opened it (Open). A Run started after Close
+// returns ErrClosed.
 func (r *Router) Close() error {
 	var err error
 	r.closeOnce.Do(func() {
+		r.runMu.Lock()
+		r.closed = true
+		run := r.run
+		r.runMu.Unlock()
+		if run != nil {
+			run.stop()
+			<-run.done
+		}
 		if r.ownsStore {
 			err = r.store.Close()
 		}

@@ -2,6 +2,7 @@ package hookstream
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/netip"
@@ -24,15 +25,30 @@ const (
 	prefixRequest      = "req_"
 )
 
-// newID returns prefix followed by 32 lowercase hex digits from crypto/rand.
-func newID(prefix string) string { return prefix + randomHex(16) }
+// newID returns prefix followed by 32 lowercase hex digits from crypto/rand,
+// for resources. The IDs of events, attempts and deliveries, which are
+// written at a high rate, are ordered instead (newOrderedID, at the wall
+// clock), whichever of the two makes them.
+func newID(prefix string) string {
+	switch prefix {
+	case prefixEvent, prefixAttempt, prefixDelivery:
+		return newOrderedID(prefix, time.Now())
+	}
+	return prefix + randomHex(16)
+}
 
-// newOrderedID returns prefix followed by 32 lowercase hex digits: the
-// time in nanoseconds, then 64 random bits. Records keyed by such IDs are
-// appended at the end of the store's B+tree instead of all over it, which
-// keeps a commit of many new records to few pages.
+// newOrderedID returns prefix followed by 32 lowercase hex digits: 48 bits
+// of now in milliseconds since the Unix epoch (now's, or 0 before the
+// epoch), then 80 random bits from crypto/rand. IDs made later sort after,
+// so records keyed by them are appended at the end of the store's B+tree
+// instead of all over it, which keeps a commit of many new records to few
+// pages and leaves its pages full.
 func newOrderedID(prefix string, now time.Time) string {
-	return fmt.Sprintf("%s%016x%s", prefix, uint64(now.UnixNano()), randomHex(8))
+	var b [16]byte
+	ms := max(now.UnixMilli(), 0)
+	binary.BigEndian.PutUint64(b[:8], uint64(ms)<<16) // the low 48 bits, in 6 bytes
+	rand.Read(b[6:])                                  // never fails (crypto/rand panics on an unusable source)
+	return prefix + hex.EncodeToString(b[:])
 }
 
 // randomHex returns n random bytes as lowercase hex.

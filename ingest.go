@@ -97,17 +97,29 @@ func (r *Router) Ingest(ctx context.Context, sourceID string, req *http.Request)
 			}
 		}
 	}
-	if err := r.store.InsertEvent(ctx, ev, deliveries); err != nil {
+	if err := r.insertEvent(ctx, ev, deliveries); err != nil {
 		return nil, fmt.Errorf("ingest: store event: %w", err)
 	}
 	res := &IngestResult{EventID: ev.ID, SourceID: src.ID, Duplicate: ev.DedupStatus == store.DedupDuplicate}
 	if !res.Duplicate {
 		res.Deliveries = len(deliveries)
-		if len(deliveries) > 0 {
-			r.wakeScheduler()
-		}
 	}
 	return res, nil
+}
+
+// insertEvent stores an event with its deliveries in one durable write and
+// hands the deliveries to a running scheduler, in memory when it can (a
+// duplicate event's deliveries are not stored, so none are handed).
+func (r *Router) insertEvent(ctx context.Context, ev *store.Event, ds []*store.Delivery) error {
+	handed := r.handoff.reserve(ds)
+	err := r.store.InsertEvent(ctx, ev, ds)
+	if handed {
+		r.handoff.committed(ev, ds, err == nil && ev.DedupStatus != store.DedupDuplicate)
+	}
+	if err == nil && !handed && len(ds) > 0 {
+		r.wakeScheduler()
+	}
+	return err
 }
 
 // newDelivery is a pending delivery of ev along route.

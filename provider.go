@@ -160,3 +160,48 @@ func setAuth(h http.Header, authType string, raw json.RawMessage) error {
 func parseSigner(raw json.RawMessage) (*signature.Signer, error) {
 	return signature.ParseSigningConfig(raw)
 }
+
+// providerGrace is how long past its timeout a Provider may take to
+// return before the attempt is failed without it.
+const providerGrace = time.Second
+
+// callProvider makes one Deliver call under the destination's timeout, so
+// that user code cannot take the process or a worker down: a panic, a
+// (nil, nil) answer, or a call still running providerGrace after its
+// timeout (its context was cancelled) is a failed attempt with an error
+// saying so. A call that never returns keeps its goroutine: that is the
+// provider's bug, and the worker goes on.
+func callProvider(ctx context.Context, p Provider, timeout time.Duration, msg *Message) (*Response, error) {
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type answer struct {
+		resp *Response
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- answer{err: fmt.Errorf("hookstream: provider panicked: %v", v)}
+			}
+		}()
+		resp, err := p.Deliver(callCtx, msg)
+		if resp == nil && err == nil {
+			err = errors.New("hookstream: provider returned neither a response nor an error")
+		}
+		done <- answer{resp, err}
+	}()
+	select {
+	case a := <-done:
+		return a.resp, a.err
+	case <-callCtx.Done(): // timed out, or the Router is stopping
+	}
+	grace := time.NewTimer(providerGrace)
+	defer grace.Stop()
+	select {
+	case a := <-done:
+		return a.resp, a.err
+	case <-grace.C:
+		return nil, fmt.Errorf("hookstream: provider did not return within its %v timeout", timeout)
+	}
+}

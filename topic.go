@@ -308,11 +308,8 @@ func (r *Router) Publish(ctx context.Context, slug string, body []byte) (*Publis
 	if err != nil {
 		return nil, err
 	}
-	if err := r.store.InsertEvent(ctx, ev, deliveries); err != nil {
+	if err := r.insertEvent(ctx, ev, deliveries); err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
-	}
-	if len(deliveries) > 0 {
-		r.wakeScheduler()
 	}
 	return &PublishResult{EventID: ev.ID, Topic: slug, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil
 }

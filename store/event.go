@@ -189,4 +189,9 @@ type Circuit struct {
 	OpenedAt         time.Time `json:"opened_at"`
 	NextProbeAt      time.Time `json:"next_probe_at"`
 	LastTransitionAt time.Time `json:"last_transition_at"`
+	// Version counts the writes of the state; SwapCircuit compares it.
+	Version uint64 `json:"version"`
+	// Epoch counts the resets (PutCircuit): a scheduler ignores the
+	// verdicts of attempts begun before the latest reset.
+	Epoch uint64 `json:"epoch"`
 }

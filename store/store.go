@@ -219,13 +219,59 @@ type Queue interface {
 	// hands it back when the lease expires). ErrNotFound when absent.
 	Requeue(ctx context.Context, t Tenant, deliveryID string, trigger Trigger, now time.Time, lease time.Duration) (*Delivery, error)
 	// ReleaseHeld makes every held delivery of the connection due at now and
-	// returns how many it released.
+	// returns how many it released. (Update of a Connection that is not
+	// paused releases its held deliveries in the same write, and
+	// InsertEvent does not hold a delivery of a connection it stores as
+	// not paused, so deliveries are held only while their connection is.)
 	ReleaseHeld(ctx context.Context, connectionID string, now time.Time) (int, error)
+	// HeldConnections returns the connections that have held deliveries,
+	// with their tenant, for a sweep of stragglers.
+	HeldConnections(ctx context.Context) ([]HeldConnection, error)
 	// GetCircuit returns the stored circuit state of a destination (a closed
 	// circuit when none was stored).
 	GetCircuit(ctx context.Context, destinationID string) (Circuit, error)
-	// PutCircuit stores the circuit state of a destination.
+	// PutCircuit stores the circuit state of a destination whatever is
+	// stored (a reset), as the next Version and the next Epoch.
 	PutCircuit(ctx context.Context, destinationID string, c Circuit) error
+	// SwapCircuit stores next as a destination's circuit state only if the
+	// stored state's Version is old.Version (next becomes the following
+	// version, in the same Epoch), and reports whether it did: a scheduler's transition never
+	// overwrites one made meanwhile by another process or a reset.
+	SwapCircuit(ctx context.Context, destinationID string, old, next Circuit) (bool, error)
+}
+
+// HeldConnection is a connection with held deliveries.
+type HeldConnection struct {
+	ConnectionID string
+	Tenant       Tenant
+}
+
+// LocalQueue is implemented by stores that one process alone can use (a
+// bbolt file is locked by its process; a memory store is private to it).
+// A scheduler that claims such a store keeps its leases in memory: it
+// writes no lease, reads due deliveries with PeekDue, and completes them
+// with an empty LeaseToken. A crash loses only those in-memory leases, so
+// on the next start every pending delivery is simply due.
+type LocalQueue interface {
+	Queue
+	// ClaimLocal claims the queue for one scheduler. It returns false when
+	// a scheduler already holds it (that other scheduler then leases
+	// durably through Queue.Lease); release gives the claim back.
+	ClaimLocal() (release func(), ok bool)
+	// PeekDue returns up to limit due deliveries of a destination, oldest
+	// first, skipping those for which skip returns true, without leasing
+	// them.
+	PeekDue(ctx context.Context, destinationID string, now time.Time, limit int, skip func(deliveryID string) bool) ([]*Delivery, error)
+}
+
+// Notifier is implemented by stores several processes share that can tell
+// a scheduler when another process made deliveries due (PostgreSQL's
+// LISTEN/NOTIFY): InsertEvent, Requeue, ReleaseHeld and Complete with a
+// retry notify. Notifications may be lost; schedulers still poll.
+type Notifier interface {
+	// Listen returns a channel that receives a value whenever deliveries
+	// may have become due, until ctx is done.
+	Listen(ctx context.Context) (<-chan struct{}, error)
 }
 
 // TxEventInserter is implemented by stores that can write an event inside a

@@ -181,6 +181,12 @@ func call(fn func(kv.Tx) error, tx kv.Tx) (panicked any, err error) {
 	return nil, fn(tx)
 }
 
+// appendedFill is how full the pages of kv.Appended buckets are left when
+// they split (bbolt's default, 0.5, suits keys inserted anywhere); short of
+// 1 to leave room for keys that arrive a little out of order and for
+// delivery records that grow with a lease.
+const appendedFill = 0.9
+
 // boltTx implements kv.Tx, noting whether it wrote.
 type boltTx struct {
 	tx      *bbolt.Tx
@@ -194,6 +200,12 @@ func (t *boltTx) Bucket(id kv.BucketID) kv.Bucket {
 		return b
 	}
 	b := &bucket{Bucket: t.tx.Bucket(t.names[id]), tx: t}
+	switch {
+	case id == kv.BucketEventRecords:
+		b.FillPercent = 1 // never rewritten: pages can be full
+	case kv.Appended(id):
+		b.FillPercent = appendedFill
+	}
 	t.buckets[id] = b
 	return b
 }

@@ -363,10 +363,31 @@ func testCircuits(h *harness) {
 	wantErr(t, "PutCircuit", h.s.PutCircuit(h.ctx, "dst_1", open), nil)
 	c, err = h.s.GetCircuit(h.ctx, "dst_1")
 	wantErr(t, "GetCircuit", err, nil)
+	open.Version, open.Epoch = 1, 1 // a PutCircuit is a reset: the next version and epoch
 	wantEqual(t, "stored circuit", c, open)
 	c, err = h.s.GetCircuit(h.ctx, "dst_2")
 	wantErr(t, "GetCircuit other", err, nil)
 	wantEqual(t, "other circuit", c.State, store.CircuitClosed)
+
+	// Transitions are compare-and-swap on the version, within the epoch.
+	closed := store.Circuit{State: store.CircuitClosed, LastTransitionAt: at(3)}
+	swapped, err := h.s.SwapCircuit(h.ctx, "dst_1", open, closed)
+	wantErr(t, "SwapCircuit", err, nil)
+	wantEqual(t, "swap from the stored version", swapped, true)
+	swapped, err = h.s.SwapCircuit(h.ctx, "dst_1", open, store.Circuit{State: store.CircuitOpen})
+	wantErr(t, "stale SwapCircuit", err, nil)
+	wantEqual(t, "swap from a stale version", swapped, false)
+	c, err = h.s.GetCircuit(h.ctx, "dst_1")
+	wantErr(t, "GetCircuit", err, nil)
+	closed.Version, closed.Epoch = 2, 1
+	wantEqual(t, "circuit after the swaps", c, closed)
+	// A reset wins over a writer that read before it.
+	wantErr(t, "PutCircuit (reset)", h.s.PutCircuit(h.ctx, "dst_1", store.Circuit{State: store.CircuitClosed}), nil)
+	swapped, err = h.s.SwapCircuit(h.ctx, "dst_1", closed, open)
+	wantErr(t, "SwapCircuit after a reset", err, nil)
+	wantEqual(t, "swap across a reset", swapped, false)
+	c, _ = h.s.GetCircuit(h.ctx, "dst_1")
+	wantEqual(t, "circuit after the reset", [3]any{c.State, c.Version, c.Epoch}, [3]any{store.CircuitClosed, uint64(3), uint64(2)})
 }
 
 func testDeliveryCopies(h *harness) {

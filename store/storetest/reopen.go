@@ -12,8 +12,9 @@ import (
 // same data each time; RunReopen closes what it opens.
 func RunReopen(t *testing.T, open func(t *testing.T) store.Store) {
 	h := &harness{t: t, s: open(t), ctx: t.Context()}
-	h.create(source(tenantA, "src_1", "shop"), destination(tenantA, "dst_1", "hook"),
-		connection(tenantA, "con_dst_1", "src_1", "dst_1"), apiKey(tenantA, "key_1", "aaa"))
+	paused := connection(tenantA, "con_dst_1", "src_1", "dst_1")
+	paused.Status = "paused" // so its delivery stays held
+	h.create(source(tenantA, "src_1", "shop"), destination(tenantA, "dst_1", "hook"), paused, apiKey(tenantA, "key_1", "aaa"))
 	e := event(tenantA, "evt_1", t0)
 	e.DedupKey, e.DedupUntil = "k", at(60)
 	held := delivery(e, "dlv_held", "dst_1")
@@ -47,6 +48,7 @@ func RunReopen(t *testing.T, open func(t *testing.T) store.Store) {
 	wantEqual(t, "counts", []int64{cs[0].Count, cs[1].Count, cs[2].Count}, []int64{1, 3, 1})
 	c, err := h.s.GetCircuit(h.ctx, "dst_1")
 	wantErr(t, "GetCircuit", err, nil)
+	circuit.Version, circuit.Epoch = 1, 1
 	wantEqual(t, "circuit", c, circuit)
 	dup := event(tenantA, "evt_2", at(2))
 	dup.DedupKey, dup.DedupUntil = "k", at(62)

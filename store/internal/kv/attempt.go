@@ -82,11 +82,14 @@ func insertAttempt(tx Tx, a *store.Attempt) error {
 	if err != nil {
 		return err
 	}
-	v, err := record(seq, a)
+	d, err := loadDelivery(tx, a.DeliveryID)
+	if errors.Is(err, store.ErrNotFound) {
+		d, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}
-	if err := b.Put([]byte(a.ID), v); err != nil {
+	if err := b.Put([]byte(a.ID), encodeAttempt(seq, a, d)); err != nil {
 		return err
 	}
 	attrs := attemptAttrsOf(a)
@@ -113,8 +116,8 @@ func loadAttempt(tx Tx, t store.Tenant, id string) (*store.Attempt, error) {
 	if v == nil {
 		return nil, store.ErrNotFound
 	}
-	a := new(store.Attempt)
-	if _, err := readRecord(v, a); err != nil {
+	a, _, err := decodeAttempt(tx, id, v)
+	if err != nil {
 		return nil, err
 	}
 	if a.OrgID != t.OrgID || a.EnvID != t.EnvID {

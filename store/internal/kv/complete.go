@@ -16,8 +16,9 @@ func (s *Store) Complete(ctx context.Context, outcomes []store.Outcome) ([]error
 	err := s.update(ctx, "complete", func(tx Tx) error {
 		errs = make([]error, len(outcomes))
 		events := make(map[string]*touchedEvent)
+		local := s.localClaim.Load()
 		for i := range outcomes {
-			err := complete(tx, &outcomes[i], events)
+			err := complete(tx, &outcomes[i], events, local)
 			var refused *refusal
 			if errors.As(err, &refused) {
 				errs[i] = s.wrap("complete "+outcomes[i].DeliveryID, refused.err)
@@ -55,8 +56,10 @@ type touchedEvent struct {
 }
 
 // complete applies one outcome; it returns a *refusal, before writing
-// anything, when the outcome cannot apply.
-func complete(tx Tx, o *store.Outcome, events map[string]*touchedEvent) error {
+// anything, when the outcome cannot apply. With local leases (a claimed
+// LocalQueue), a delivery leased in memory has no token, and an outcome
+// with none applies to it.
+func complete(tx Tx, o *store.Outcome, events map[string]*touchedEvent, local bool) error {
 	d, err := loadDelivery(tx, o.DeliveryID)
 	if errors.Is(err, store.ErrNotFound) {
 		return &refusal{err}
@@ -64,7 +67,7 @@ func complete(tx Tx, o *store.Outcome, events map[string]*touchedEvent) error {
 	if err != nil {
 		return err
 	}
-	if d.State != store.DeliveryPending || d.LeaseToken == "" || d.LeaseToken != o.LeaseToken {
+	if d.State != store.DeliveryPending || (d.LeaseToken == "" && !local) || d.LeaseToken != o.LeaseToken {
 		return &refusal{store.ErrLeaseLost}
 	}
 	switch o.Result {

@@ -71,23 +71,58 @@ func (s *Store) Counters(ctx context.Context, ids []string) ([]store.Counter, er
 
 // GetCircuit implements store.Queue.
 func (s *Store) GetCircuit(ctx context.Context, destinationID string) (store.Circuit, error) {
-	c := store.Circuit{State: store.CircuitClosed}
-	err := s.view(ctx, "get circuit", func(tx Tx) error {
-		if v := tx.Bucket(BucketCircuits).Get([]byte(destinationID)); v != nil {
-			return json.Unmarshal(v, &c)
-		}
-		return nil
+	var c store.Circuit
+	err := s.view(ctx, "get circuit", func(tx Tx) (err error) {
+		c, err = loadCircuit(tx, destinationID)
+		return err
 	})
 	return c, err
 }
 
 // PutCircuit implements store.Queue.
 func (s *Store) PutCircuit(ctx context.Context, destinationID string, c store.Circuit) error {
+	return s.update(ctx, "put circuit", func(tx Tx) error {
+		cur, err := loadCircuit(tx, destinationID)
+		if err != nil {
+			return err
+		}
+		c.Epoch = cur.Epoch + 1
+		return putCircuit(tx, destinationID, c, cur.Version+1)
+	})
+}
+
+// SwapCircuit implements store.Queue.
+func (s *Store) SwapCircuit(ctx context.Context, destinationID string, old, next store.Circuit) (bool, error) {
+	var swapped bool
+	err := s.update(ctx, "swap circuit", func(tx Tx) error {
+		cur, err := loadCircuit(tx, destinationID)
+		if err != nil {
+			return err
+		}
+		if swapped = cur.Version == old.Version; !swapped {
+			return nil
+		}
+		next.Epoch = cur.Epoch
+		return putCircuit(tx, destinationID, next, cur.Version+1)
+	})
+	return swapped, err
+}
+
+func loadCircuit(tx Tx, destinationID string) (store.Circuit, error) {
+	c := store.Circuit{State: store.CircuitClosed}
+	if v := tx.Bucket(BucketCircuits).Get([]byte(destinationID)); v != nil {
+		if err := json.Unmarshal(v, &c); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func putCircuit(tx Tx, destinationID string, c store.Circuit, version uint64) error {
+	c.Version = version
 	v, err := json.Marshal(c)
 	if err != nil {
-		return s.wrap("put circuit", err)
+		return err
 	}
-	return s.update(ctx, "put circuit", func(tx Tx) error {
-		return tx.Bucket(BucketCircuits).Put([]byte(destinationID), v)
-	})
+	return tx.Bucket(BucketCircuits).Put([]byte(destinationID), v)
 }

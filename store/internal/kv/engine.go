@@ -7,7 +7,9 @@
 // are built so that byte order is the natural order (keys.go); newest-first
 // indexes invert times and sequence numbers, and a listing cursor is the
 // base64 of the last key it returned, so pages stay stable while rows are
-// added. Records are JSON, copied in and out.
+// added. Events, deliveries, attempts and event states are compact binary
+// records (codec.go, records.go), resources and circuits JSON; records of
+// the JSON era are still read. Everything is copied in and out.
 //
 // The queue is one index, BucketDue: every pending delivery that is not
 // held, keyed by destination, NextAt and Seq. Leasing moves a delivery's
@@ -87,9 +89,12 @@ const (
 	BucketResourceKeys
 	// BucketResourceRefs: target kind|target id|kind|id → mark.
 	BucketResourceRefs
-	// BucketEvents: id → seq+JSON, as inserted (see eventrecord.go).
+	// BucketEvents: id → seq+JSON, the events of the JSON era, as inserted
+	// (see eventrecord.go); its sequence numbers the events. New events are
+	// in BucketEventRecords.
 	BucketEvents
-	// BucketEventState: id → seq|time(received)|pending|dead|status.
+	// BucketEventState: id → binary seq, received, pending, dead, status
+	// (or, JSON era, seq|time(received)|pending|dead|status).
 	BucketEventState
 	// BucketEventList: org|env|inv(received)|inv(seq) → event attributes.
 	BucketEventList
@@ -101,7 +106,7 @@ const (
 	BucketDedup
 	// BucketDedupTime: time(expiry)|source id|dedup key → mark.
 	BucketDedupTime
-	// BucketDeliveries: id → seq+JSON.
+	// BucketDeliveries: id → delivery record (binary, or seq+JSON).
 	BucketDeliveries
 	// BucketEventDeliveries: event id|seq → delivery id.
 	BucketEventDeliveries
@@ -110,7 +115,7 @@ const (
 	BucketDue
 	// BucketHeld: connection id|seq → delivery id, for held deliveries.
 	BucketHeld
-	// BucketAttempts: id → seq+JSON.
+	// BucketAttempts: id → attempt record (binary, or seq+JSON).
 	BucketAttempts
 	// BucketAttemptList: org|env|inv(created)|inv(seq) → attempt attributes.
 	BucketAttemptList
@@ -121,10 +126,29 @@ const (
 	BucketCounters
 	// BucketCircuits: destination id → JSON.
 	BucketCircuits
+	// BucketEventRecords: seq → event record (binary, with the raw body),
+	// as inserted. Keyed by seq, which BucketEventState maps IDs to, so
+	// that its keys always append.
+	BucketEventRecords
 
 	// NumBuckets is the number of buckets.
 	NumBuckets int = iota
 )
+
+// Appended reports whether new keys of the bucket mostly come after all
+// the others: it is keyed by the time-ordered IDs of events, deliveries or
+// attempts (prefix and 48-bit milliseconds first), or by times (BucketDue:
+// new NextAt values are now or later, within each destination). An engine
+// with B+trees may fill the pages of such a bucket fuller when they split,
+// since few keys will ever be inserted between them.
+func Appended(id BucketID) bool {
+	switch id {
+	case BucketEventRecords, BucketEventState, BucketEventTime, BucketDeliveries,
+		BucketEventDeliveries, BucketDue, BucketAttempts:
+		return true
+	}
+	return false
+}
 
 // Buckets holds the name of every bucket, indexed by BucketID. Engines that
 // name their buckets use these.
@@ -133,4 +157,5 @@ var Buckets = [NumBuckets]string{
 	"events", "event_state", "event_list", "event_time", "totals", "dedup", "dedup_time",
 	"deliveries", "event_deliveries", "due", "held",
 	"attempts", "attempt_list", "event_attempts", "counters", "circuits",
+	"event_records",
 }

@@ -3,7 +3,6 @@ package kv
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 
 	"github.com/hookstream-go/hookstream/store"
 )
@@ -33,20 +32,14 @@ func (s *Store) InsertEventIn(tx Tx, e *store.Event, ds []*store.Delivery) error
 // again in the rare case it is one.
 func newEventWrite(e *store.Event, ds []*store.Delivery) (func(Tx) error, error) {
 	setInserted(e, len(ds), false)
-	data, err := json.Marshal(e)
-	if err != nil {
-		return nil, err
-	}
+	data := encodeEvent(e)
 	deliveryData := make([][]byte, len(ds))
 	for i, d := range ds {
 		d.State, d.LeaseToken, d.Seq = store.DeliveryPending, "", 0
-		if deliveryData[i], err = json.Marshal(d); err != nil {
-			return nil, err
-		}
+		deliveryData[i] = encodeDeliveryFields(d)
 	}
 	return func(tx Tx) error {
-		events := tx.Bucket(BucketEvents)
-		if events.Get([]byte(e.ID)) != nil {
+		if tx.Bucket(BucketEventState).Get([]byte(e.ID)) != nil { // every event has one
 			return store.ErrConflict
 		}
 		duplicate, err := rememberDedupKey(tx, e)
@@ -57,9 +50,7 @@ func newEventWrite(e *store.Event, ds []*store.Delivery) (func(Tx) error, error)
 		if duplicate {
 			stored = nil
 			setInserted(e, 0, true)
-			if eventData, err = json.Marshal(e); err != nil {
-				return err
-			}
+			eventData = encodeEvent(e)
 		}
 		if err := insertEventRecord(tx, e, eventData); err != nil {
 			return err
@@ -68,6 +59,18 @@ func newEventWrite(e *store.Event, ds []*store.Delivery) (func(Tx) error, error)
 			return err
 		}
 		for i, d := range stored {
+			if d.Held {
+				// Held because the caller saw the connection paused: it
+				// may have been resumed since; the stored status decides.
+				resumed, err := connectionResumed(tx, d.Tenant(), d.ConnectionID)
+				if err != nil {
+					return err
+				}
+				if resumed {
+					d.Held = false
+					deliveryData[i] = encodeDeliveryFields(d)
+				}
+			}
 			if err := insertDelivery(tx, d, deliveryData[i]); err != nil {
 				return err
 			}
@@ -121,7 +124,8 @@ func rememberDedupKey(tx Tx, e *store.Event) (duplicate bool, err error) {
 	return false, byTime.Put(newKey().time(e.DedupUntil).str(e.SourceID).str(e.DedupKey), mark)
 }
 
-// insertDelivery stores d, encoded as data, as a new delivery with the
+// insertDelivery stores d, its fields encoded as data
+// (encodeDeliveryFields), as a new delivery with the
 // next Seq.
 func insertDelivery(tx Tx, d *store.Delivery, data []byte) error {
 	b := tx.Bucket(BucketDeliveries)

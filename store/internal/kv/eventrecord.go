@@ -4,8 +4,9 @@ import (
 	"github.com/hookstream-go/hookstream/store"
 )
 
-// An event is kept in three parts: its record (BucketEvents) as inserted,
-// never rewritten; its state (BucketEventState), the few fields that follow
+// An event is kept in three parts: its record (BucketEventRecords, keyed by
+// its seq; BucketEvents, keyed by ID, for events of the JSON era) as
+// inserted, never rewritten; its state (BucketEventState), the few fields that follow
 // its deliveries; and its index entry (BucketEventList), which holds the
 // fields ListEvents filters on. Completing a delivery thus rewrites a few
 // bytes, not the event and its body.
@@ -20,11 +21,28 @@ type eventState struct {
 	status   string
 }
 
+// encode returns the binary record of the state (see codec.go).
 func (st *eventState) encode() []byte {
-	return newKey().u64(st.seq).u64(st.received).u64(uint64(st.pending)).u64(uint64(st.dead)).str(st.status)
+	w := newEnc(32)
+	w.uvarint(st.seq)
+	w.uvarint(st.received ^ 1<<63)
+	w.uvarint(uint64(st.pending))
+	w.uvarint(uint64(st.dead))
+	w.word(st.status)
+	return w.b
 }
 
+// readEventState reads a state record, binary or of the JSON era (four
+// 8-byte numbers and a key string).
 func readEventState(v []byte) (st eventState, ok bool) {
+	if !isLegacy(v) {
+		r := newDec(v)
+		st.seq = r.uvarint()
+		st.received = r.uvarint() ^ 1<<63
+		st.pending, st.dead = int(r.uvarint()), int(r.uvarint())
+		st.status = r.word()
+		return st, r.done()
+	}
 	var n [4]uint64
 	for i := range n {
 		if n[i], v, ok = readU64(v); !ok {
@@ -54,10 +72,9 @@ func (st *eventState) listKey(t store.Tenant) key {
 	return newKey().str(t.OrgID).str(t.EnvID).inv(st.received).inv(st.seq)
 }
 
-// insertEventRecord stores a new event e, encoded as data.
+// insertEventRecord stores a new event e, encoded as data (encodeEvent).
 func insertEventRecord(tx Tx, e *store.Event, data []byte) error {
-	events := tx.Bucket(BucketEvents)
-	seq, err := events.NextSequence()
+	seq, err := tx.Bucket(BucketEvents).NextSequence()
 	if err != nil {
 		return err
 	}
@@ -67,7 +84,7 @@ func insertEventRecord(tx Tx, e *store.Event, data []byte) error {
 		b    BucketID
 		k, v []byte
 	}{
-		{BucketEvents, []byte(e.ID), withSeq(seq, data)},
+		{BucketEventRecords, newKey().u64(seq), data},
 		{BucketEventState, []byte(e.ID), st.encode()},
 		{BucketEventList, st.listKey(e.Tenant()), attrs.encode()},
 		{BucketEventTime, newKey().u64(st.received).u64(seq), []byte(e.ID)},
@@ -82,23 +99,34 @@ func insertEventRecord(tx Tx, e *store.Event, data []byte) error {
 // loadEvent returns the event, or store.ErrNotFound when it is not in
 // tenant t.
 func loadEvent(tx Tx, t store.Tenant, id string) (*store.Event, error) {
-	v := tx.Bucket(BucketEvents).Get([]byte(id))
-	if v == nil {
-		return nil, store.ErrNotFound
+	st, err := loadEventState(tx, id)
+	if err != nil {
+		return nil, err
 	}
-	e := new(store.Event)
-	if _, err := readRecord(v, e); err != nil {
+	v, err := eventRecord(tx, id, &st)
+	if err != nil {
+		return nil, err
+	}
+	e, err := decodeEvent(id, v)
+	if err != nil {
 		return nil, err
 	}
 	if e.Tenant() != t {
 		return nil, store.ErrNotFound
 	}
-	st, err := loadEventState(tx, id)
-	if err != nil {
-		return nil, err
-	}
 	e.Pending, e.Dead, e.Status = st.pending, st.dead, st.status
 	return e, nil
+}
+
+// eventRecord returns the record of event id, whose state is st.
+func eventRecord(tx Tx, id string, st *eventState) ([]byte, error) {
+	if v := tx.Bucket(BucketEventRecords).Get(newKey().u64(st.seq)); v != nil {
+		return v, nil
+	}
+	if v := tx.Bucket(BucketEvents).Get([]byte(id)); v != nil {
+		return v, nil // of the JSON era
+	}
+	return nil, errCorrupt
 }
 
 // loadEventState returns the state of an event, or store.ErrNotFound.

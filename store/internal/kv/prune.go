@@ -73,33 +73,31 @@ func deleteEvent(tx Tx, timeKey []byte, id string) (bool, error) {
 	if err != nil || st.pending > 0 {
 		return false, err
 	}
-	v := tx.Bucket(BucketEvents).Get([]byte(id))
-	if v == nil {
-		return false, errCorrupt
-	}
-	var t store.Tenant
-	if _, err := readRecord(v, &struct {
-		OrgID *string `json:"org_id"`
-		EnvID *string `json:"env_id"`
-	}{&t.OrgID, &t.EnvID}); err != nil {
-		return false, err
-	}
-	prefix := newKey().str(id)
-	deliveries, err := deletePrefix(tx.Bucket(BucketEventDeliveries), prefix)
+	v, err := eventRecord(tx, id, &st)
 	if err != nil {
 		return false, err
 	}
-	for _, did := range deliveries {
-		if err := tx.Bucket(BucketDeliveries).Delete(did); err != nil {
-			return false, err
-		}
+	t, err := eventTenant(v)
+	if err != nil {
+		return false, err
 	}
+	// Attempts first: reading one may need its delivery.
+	prefix := newKey().str(id)
 	attempts, err := deletePrefix(tx.Bucket(BucketEventAttempts), prefix)
 	if err != nil {
 		return false, err
 	}
 	for _, attrs := range attempts {
 		if err := deleteAttempt(tx, attrs); err != nil {
+			return false, err
+		}
+	}
+	deliveries, err := deletePrefix(tx.Bucket(BucketEventDeliveries), prefix)
+	if err != nil {
+		return false, err
+	}
+	for _, did := range deliveries {
+		if err := tx.Bucket(BucketDeliveries).Delete(did); err != nil {
 			return false, err
 		}
 	}
@@ -110,6 +108,7 @@ func deleteEvent(tx Tx, timeKey []byte, id string) (bool, error) {
 		{BucketEventList, st.listKey(t)},
 		{BucketEventTime, timeKey},
 		{BucketEventState, []byte(id)},
+		{BucketEventRecords, newKey().u64(st.seq)},
 		{BucketEvents, []byte(id)},
 	} {
 		if err := tx.Bucket(op.b).Delete(op.k); err != nil {
@@ -147,8 +146,7 @@ func deleteAttempt(tx Tx, attrs []byte) error {
 	if v == nil {
 		return errCorrupt
 	}
-	a := new(store.Attempt)
-	seq, err := readRecord(v, a)
+	a, seq, err := decodeAttempt(tx, aa.id, v)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/hookstream-go/hookstream/store"
@@ -160,27 +160,71 @@ func (s *Store) Requeue(ctx context.Context, t store.Tenant, deliveryID string, 
 // ReleaseHeld implements store.Queue.
 func (s *Store) ReleaseHeld(ctx context.Context, connectionID string, now time.Time) (int, error) {
 	var n int
-	err := s.update(ctx, "release held", func(tx Tx) error {
-		var ids []string
-		scan(tx.Bucket(BucketHeld), newKey().str(connectionID), nil, func(_, id []byte) bool {
-			ids = append(ids, string(id))
-			return true
-		})
-		for _, id := range ids {
-			d, err := loadDelivery(tx, id)
+	err := s.update(ctx, "release held", func(tx Tx) (err error) {
+		n, err = releaseHeld(tx, connectionID, now)
+		return err
+	})
+	return n, err
+}
+
+// releaseHeld makes the held deliveries of a connection due at now.
+func releaseHeld(tx Tx, connectionID string, now time.Time) (int, error) {
+	var ids []string
+	scan(tx.Bucket(BucketHeld), newKey().str(connectionID), nil, func(_, id []byte) bool {
+		ids = append(ids, string(id))
+		return true
+	})
+	for _, id := range ids {
+		d, err := loadDelivery(tx, id)
+		if err != nil {
+			return 0, err
+		}
+		old := *d
+		d.Held, d.NextAt, d.UpdatedAt = false, now, now
+		if err := putDelivery(tx, d, &old); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// HeldConnections implements store.Queue: it seeks once per connection.
+func (s *Store) HeldConnections(ctx context.Context) ([]store.HeldConnection, error) {
+	var held []store.HeldConnection
+	err := s.view(ctx, "held connections", func(tx Tx) error {
+		held = nil
+		c := tx.Bucket(BucketHeld).Cursor()
+		for k, id := c.Seek(nil); k != nil; {
+			conn, _, ok := readStr(k)
+			if !ok {
+				return errCorrupt
+			}
+			d, err := loadDelivery(tx, string(id))
 			if err != nil {
 				return err
 			}
-			old := *d
-			d.Held, d.NextAt, d.UpdatedAt = false, now, now
-			if err := putDelivery(tx, d, &old); err != nil {
-				return err
-			}
+			held = append(held, store.HeldConnection{ConnectionID: conn, Tenant: d.Tenant()})
+			k, id = c.Seek(newKey().str(conn).next())
 		}
-		n = len(ids)
 		return nil
 	})
-	return n, err
+	return held, err
+}
+
+// statusPaused is a paused connection's status (spec §2).
+const statusPaused = "paused"
+
+// connectionResumed reports whether a connection is stored and not
+// paused (a connection this store does not hold is left to the caller).
+func connectionResumed(tx Tx, t store.Tenant, id string) (bool, error) {
+	r, _, err := loadResource(tx.Bucket(BucketResources), resourceKey(store.KindConnection, id), store.KindConnection, t)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return r.(*store.Connection).Status != statusPaused, nil
 }
 
 // loadDelivery returns the delivery, or store.ErrNotFound.
@@ -189,10 +233,7 @@ func loadDelivery(tx Tx, id string) (*store.Delivery, error) {
 	if v == nil {
 		return nil, store.ErrNotFound
 	}
-	d := new(store.Delivery)
-	seq, err := readRecord(v, d)
-	d.Seq = seq
-	return d, err
+	return decodeDelivery(id, v)
 }
 
 // queueKey returns where a pending delivery waits: BucketHeld or
@@ -210,15 +251,11 @@ func queueKey(d *store.Delivery) (b BucketID, k key, ok bool) {
 // putDelivery writes d and moves its queue entry from where old (the
 // stored version, or nil for a new delivery) had it.
 func putDelivery(tx Tx, d, old *store.Delivery) error {
-	data, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	return putDeliveryData(tx, d, old, data)
+	return putDeliveryData(tx, d, old, encodeDeliveryFields(d))
 }
 
-// putDeliveryData is putDelivery with d encoded as data. The record keeps
-// Seq in front of the JSON, which may hold another.
+// putDeliveryData is putDelivery with the fields of d encoded as data
+// (encodeDeliveryFields), all but Seq, which the record keeps in front.
 func putDeliveryData(tx Tx, d, old *store.Delivery, data []byte) error {
 	if old != nil {
 		if b, k, ok := queueKey(old); ok {
@@ -232,5 +269,5 @@ func putDeliveryData(tx Tx, d, old *store.Delivery, data []byte) error {
 			return err
 		}
 	}
-	return tx.Bucket(BucketDeliveries).Put([]byte(d.ID), withSeq(d.Seq, data))
+	return tx.Bucket(BucketDeliveries).Put([]byte(d.ID), deliveryRecord(d.Seq, data))
 }

@@ -118,6 +118,12 @@ func (s *Store) Update(ctx context.Context, r store.Resource) error {
 		if err != nil {
 			return err
 		}
+		if c, ok := r.(*store.Connection); ok && c.Status != statusPaused {
+			// Resuming releases the held deliveries in the same write.
+			if _, err := releaseHeld(tx, c.ID, m.UpdatedAt); err != nil {
+				return err
+			}
+		}
 		return res.Put(rk, v)
 	})
 }

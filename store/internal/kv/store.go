@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hookstream-go/hookstream/store"
 )
@@ -20,6 +21,8 @@ type Store struct {
 
 	mu     sync.RWMutex // held for reading by every call, for writing by Close
 	closed bool
+
+	localClaim atomic.Bool // a scheduler keeps this queue's leases in memory (peek.go)
 }
 
 var _ store.Store = (*Store)(nil)

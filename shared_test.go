@@ -1,0 +1,155 @@
+package hookstream
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hookstream-go/hookstream/store"
+	"github.com/hookstream-go/hookstream/store/memory"
+)
+
+// sharedStore is a memory store as a store several processes share would
+// look: it offers no LocalQueue, so schedulers lease durably, and it
+// notifies listeners of new work when told to.
+type sharedStore struct {
+	store.Store
+	mu        sync.Mutex
+	listeners []chan struct{}
+}
+
+func (s *sharedStore) Listen(ctx context.Context) (<-chan struct{}, error) {
+	ch := make(chan struct{}, 1)
+	s.mu.Lock()
+	s.listeners = append(s.listeners, ch)
+	s.mu.Unlock()
+	return ch, nil
+}
+
+func (s *sharedStore) InsertEvent(ctx context.Context, e *store.Event, ds []*store.Delivery) error {
+	if err := s.Store.InsertEvent(ctx, e, ds); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.listeners {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+var _ store.Notifier = (*sharedStore)(nil)
+
+// twoRouters returns two Routers on one store, the receiver's
+// destination and a source routed to it.
+func twoRouters(t *testing.T, s store.Store, rc *receiver, cfg Config) (a, b *Router, srcID, dstID string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg.Providers = map[string]Provider{"test": rc}
+	var err error
+	if a, err = New(s, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = New(s, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	src, err := a.CreateSource(ctx, SourceParams{Name: ptr("src")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := a.CreateDestination(ctx, DestinationParams{Name: ptr("receiver"), Type: ptr("test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateConnection(ctx, ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("c")}); err != nil {
+		t.Fatal(err)
+	}
+	return a, b, src.ID, dst.ID
+}
+
+func TestRouter_Run_NotifiedAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(200) }}
+		s := &sharedStore{Store: memory.New()}
+		a, b, srcID, _ := twoRouters(t, s, rc, Config{PollInterval: time.Hour})
+		runRouter(t, a)
+		synctest.Wait()
+		ingest(t, b, srcID, `{"n":1}`) // another process ingests; a polls only hourly
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := len(rc.received()); n != 1 {
+			t.Errorf("%d deliveries a second after another process ingested, want 1 (notified)", n)
+		}
+	})
+}
+
+func TestRouter_Run_ResumedByAnotherRouter(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(200) }}
+		ctx := context.Background()
+		a, b, srcID, _ := twoRouters(t, memory.New(), rc, Config{})
+		conns, _ := a.ListConnections(ctx, ListConnectionsParams{})
+		connID := conns.Items[0].ID
+		if _, err := a.UpdateConnection(ctx, connID, ConnectionParams{Status: ptr(StatusPaused)}); err != nil {
+			t.Fatal(err)
+		}
+		runRouter(t, a)
+		var events []string
+		for i := range 5 {
+			events = append(events, ingest(t, a, srcID, `{"held":true}`))
+			_ = i
+		}
+		// b resumes the connection; a's routing cache still says paused
+		// for up to ConfigTTL, and a goes on ingesting meanwhile.
+		if _, err := b.UpdateConnection(ctx, connID, ConnectionParams{Status: ptr(StatusActive)}); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			events = append(events, ingest(t, a, srcID, `{"after":true}`))
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		for _, id := range events {
+			if st := eventStatus(t, a, id); st != store.EventDelivered {
+				t.Errorf("event %s is %q, want delivered (nothing stays held)", id, st)
+			}
+		}
+	})
+}
+
+func TestRouter_ResetCircuit_WinsOverAFailureInFlight(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		rc := &receiver{answer: func(int, *Message) (*Response, error) { <-release; return status(503) }}
+		r, srcID := deliverySetup(t, rc, DestinationParams{
+			CircuitBreakerThreshold: ptr(1), CircuitBreakerResetMS: ptr(3_600_000),
+		}, ConnectionParams{})
+		ctx := context.Background()
+		ingest(t, r, srcID, `{"n":1}`)
+		runRouter(t, r)
+		synctest.Wait() // the attempt is under way
+		dsts, _ := r.ListDestinations(ctx, ListParams{})
+		dstID := dsts.Items[0].ID
+		if _, err := r.ResetCircuit(ctx, dstID); err != nil {
+			t.Fatal(err)
+		}
+		close(release) // the attempt fails after the reset was made
+		time.Sleep(time.Second)
+		synctest.Wait()
+		c, err := r.GetCircuit(ctx, dstID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State != store.CircuitClosed {
+			t.Errorf("circuit %+v after a reset made while the attempt was failing: want closed (the reset wins)", c)
+		}
+	})
+}

@@ -1,0 +1,49 @@
+package kv
+
+import (
+	"context"
+	"time"
+
+	"github.com/hookstream-go/hookstream/store"
+)
+
+var _ store.LocalQueue = (*Store)(nil)
+
+// ClaimLocal implements store.LocalQueue.
+func (s *Store) ClaimLocal() (release func(), ok bool) {
+	if !s.localClaim.CompareAndSwap(false, true) {
+		return nil, false
+	}
+	return func() { s.localClaim.Store(false) }, true
+}
+
+// PeekDue implements store.LocalQueue.
+func (s *Store) PeekDue(ctx context.Context, destinationID string, now time.Time, limit int, skip func(string) bool) ([]*store.Delivery, error) {
+	var due []*store.Delivery
+	err := s.view(ctx, "peek due deliveries", func(tx Tx) error {
+		due = nil
+		if limit <= 0 {
+			return nil
+		}
+		prefix, nowBits := newKey().str(destinationID), timeBits(now)
+		var ids []string
+		scan(tx.Bucket(BucketDue), prefix, nil, func(k, id []byte) bool {
+			if at, _, _ := readU64(k[len(prefix):]); at > nowBits {
+				return false
+			}
+			if !skip(string(id)) {
+				ids = append(ids, string(id))
+			}
+			return len(ids) < limit
+		})
+		for _, id := range ids {
+			d, err := loadDelivery(tx, id)
+			if err != nil {
+				return err
+			}
+			due = append(due, d)
+		}
+		return nil
+	})
+	return due, err
+}

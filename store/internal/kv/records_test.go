@@ -1,0 +1,82 @@
+package kv
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/hookstream-go/hookstream/store"
+)
+
+// asJSON returns v after a JSON round trip: what the JSON-era records kept
+// (times keep their instant and offset, not their zone's name), which the
+// binary ones must keep too.
+func asJSON[T any](t *testing.T, v *T) *T {
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := new(T)
+	if err := json.Unmarshal(data, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestRecords_RoundTrip(t *testing.T) {
+	utc := time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
+	times := []time.Time{
+		{}, utc, utc.In(time.FixedZone("X", 5*3600+30*60)), utc.Local(),
+		time.Date(3000, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC),
+	}
+	for _, tm := range times {
+		for _, body := range [][]byte{nil, {}, []byte("\x00\x01raw")} {
+			for _, m := range []map[string]string{nil, {}, {"Content-Type": "application/json", "": "", "X": "\x00"}} {
+				e := &store.Event{
+					ID: "evt_1", OrgID: "o", EnvID: "e", SourceID: "s", Topic: "t", Method: "MKCOL", Headers: m,
+					QueryParams: m, ContentType: "application/json", SourceIP: "::1", Body: body,
+					VerificationStatus: "verified", VerificationError: "x", DedupStatus: store.DedupUnique,
+					DedupHash: "h", DedupKey: "k", DedupUntil: tm, ReceivedAt: tm, SourceName: "n", SourceSlug: "sl",
+				}
+				got, err := decodeEvent("evt_1", encodeEvent(e))
+				if e = asJSON(t, e); err != nil || !reflect.DeepEqual(got, e) {
+					t.Fatalf("event round trip:\n got  %#v, %v\n want %#v", got, err, e)
+				}
+			}
+		}
+		d := &store.Delivery{
+			ID: "dlv_1", OrgID: "o", EnvID: "e", EventID: "evt_1", ConnectionID: "c", SubscriptionID: "sub",
+			DestinationID: "dst", Seq: 1 << 40, State: "odd", Held: true, NextAt: tm, LeaseToken: "tok",
+			Attempts: 3, Trigger: store.TriggerManual, NoRetry: true, CreatedAt: utc, UpdatedAt: tm,
+		}
+		got, err := decodeDelivery("dlv_1", deliveryRecord(d.Seq, encodeDeliveryFields(d)))
+		if d = asJSON(t, d); err != nil || !reflect.DeepEqual(got, d) {
+			t.Fatalf("delivery round trip:\n got  %#v, %v\n want %#v", got, err, d)
+		}
+		a := &store.Attempt{
+			ID: "da_1", OrgID: "o", EnvID: "e", EventID: "evt_1", DeliveryID: "dlv_1", ConnectionID: "c",
+			SubscriptionID: "s", DestinationID: "d", RequestURL: "u", RequestMethod: "POST",
+			RequestHeaders:  map[string]string{"Idempotency-Key": "dlv_1", "X-Event": "evt_1", "X-Attempt": "da_1", "Empty": ""},
+			RequestBodySize: -1, ResponseStatus: 200, ResponseHeaders: map[string]string{}, ResponseBody: "ok",
+			ResponseBodyTruncated: true, DurationMS: -5, Status: "weird", Error: "e", CreatedAt: tm,
+			AttemptNumber: 2, NextRetryAt: utc, IsDLQ: true, DLQAt: tm, Trigger: "t", ConnectionName: "cn", DestinationName: "dn",
+		}
+		gotA, seq, err := decodeAttempt(nil, "da_1", encodeAttempt(7, a, nil))
+		if a = asJSON(t, a); err != nil || seq != 7 || !reflect.DeepEqual(gotA, a) {
+			t.Fatalf("attempt round trip:\n got  %#v, %d, %v\n want %#v", gotA, seq, err, a)
+		}
+	}
+	st := eventState{seq: 9, received: timeBits(utc), pending: 2, dead: 1, status: store.EventProcessing}
+	if got, ok := readEventState(st.encode()); !ok || got != st {
+		t.Fatalf("state round trip = %+v, %v", got, ok)
+	}
+	for _, v := range [][]byte{{recBinary}, {recBinary, 0xFF}, append(encodeEvent(&store.Event{})[:3], 9)} {
+		if _, err := decodeEvent("x", v); err == nil {
+			t.Fatalf("decodeEvent(%q) succeeded", v)
+		}
+		if _, err := decodeDelivery("x", v); err == nil {
+			t.Fatalf("decodeDelivery(%q) succeeded", v)
+		}
+	}
+}
