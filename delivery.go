@@ -496,18 +496,25 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 		free -= req.room
 		reqs = append(reqs, req)
 	}
-	var wg sync.WaitGroup
-	for _, req := range reqs {
-		wg.Go(func() {
-			if s.local {
-				lq := r.store.(store.LocalQueue)
-				req.leased, req.err = lq.PeekDue(ctx, req.destID, now, req.room, r.handoff.isHeld)
-			} else {
-				req.leased, req.err = r.store.Lease(ctx, req.destID, now, req.room, r.leaseTTL(req.dst))
-			}
-		})
+	events := map[string]*store.Event{} // events the store returned with their deliveries
+	if bl, ok := r.store.(store.BatchLeaser); ok && !s.local && len(reqs) > 0 {
+		if err := s.leaseBatch(ctx, bl, now, reqs, events); err != nil {
+			return next, err
+		}
+	} else {
+		var wg sync.WaitGroup
+		for _, req := range reqs {
+			wg.Go(func() {
+				if s.local {
+					lq := r.store.(store.LocalQueue)
+					req.leased, req.err = lq.PeekDue(ctx, req.destID, now, req.room, r.handoff.isHeld)
+				} else {
+					req.leased, req.err = r.store.Lease(ctx, req.destID, now, req.room, r.leaseTTL(req.dst))
+				}
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	var leaseErr error
 	for _, req := range reqs {
 		if req.err != nil {
@@ -525,11 +532,36 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 			if s.local && !r.handoff.hold(d.ID) {
 				continue // handed over meanwhile
 			}
-			s.start(job{d: d, dst: req.dst, probe: req.probe && first})
+			s.start(job{d: d, ev: events[d.ID], dst: req.dst, probe: req.probe && first})
 			first = false
 		}
 	}
 	return next, leaseErr
+}
+
+// leaseBatch leases every request's deliveries in one call, with their
+// events, capping each destination's leases across processes at its
+// max_concurrency.
+func (s *scheduler) leaseBatch(ctx context.Context, bl store.BatchLeaser, now time.Time, reqs []*leaseRequest, events map[string]*store.Event) error {
+	batch := make([]store.LeaseRequest, len(reqs))
+	byDest := make(map[string]*leaseRequest, len(reqs))
+	for i, req := range reqs {
+		batch[i] = store.LeaseRequest{DestinationID: req.destID, Limit: req.room, TTL: s.r.leaseTTL(req.dst)}
+		if req.dst != nil {
+			batch[i].MaxInFlight = req.dst.MaxConcurrency
+		}
+		byDest[req.destID] = req
+	}
+	leased, err := bl.LeaseBatch(ctx, now, batch)
+	if err != nil {
+		return fmt.Errorf("lease deliveries: %w", err)
+	}
+	for _, l := range leased {
+		req := byDest[l.Delivery.DestinationID]
+		req.leased = append(req.leased, l.Delivery)
+		events[l.Delivery.ID] = l.Event
+	}
+	return nil
 }
 
 // allow asks the destination's circuit whether to admit deliveries, keeping

@@ -153,3 +153,55 @@ func TestRouter_ResetCircuit_WinsOverAFailureInFlight(t *testing.T) {
 		}
 	})
 }
+
+// batchStore is a memory store seen as a store several processes share
+// that leases in batches: no LocalQueue, but a BatchLeaser.
+type batchStore struct {
+	store.Store
+	store.BatchLeaser
+}
+
+func TestRouter_Run_MaxConcurrencyAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		inFlight, peak := 0, 0
+		release := make(chan struct{})
+		rc := &receiver{answer: func(int, *Message) (*Response, error) {
+			mu.Lock()
+			inFlight++
+			peak = max(peak, inFlight)
+			mu.Unlock()
+			<-release
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+			return status(200)
+		}}
+		m := memory.New()
+		a, b, srcID, dstID := twoRouters(t, batchStore{m, m}, rc, Config{})
+		ctx := context.Background()
+		if _, err := a.UpdateDestination(ctx, dstID, DestinationParams{MaxConcurrency: ptr(2)}); err != nil {
+			t.Fatal(err)
+		}
+		var events []string
+		for range 10 {
+			events = append(events, ingest(t, a, srcID, `{"n":1}`))
+		}
+		runRouter(t, a)
+		runRouter(t, b)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		close(release)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if peak != 2 {
+			t.Errorf("peak %d attempts in flight across two processes, want max_concurrency 2", peak)
+		}
+		for _, id := range events {
+			if st := eventStatus(t, a, id); st != store.EventDelivered {
+				t.Errorf("event %s is %q, want delivered", id, st)
+			}
+		}
+	})
+}

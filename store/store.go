@@ -240,6 +240,37 @@ type Queue interface {
 	SwapCircuit(ctx context.Context, destinationID string, old, next Circuit) (bool, error)
 }
 
+// BatchLeaser is implemented by stores several processes share, to serve
+// a scheduler's work in few round trips: one call leases across
+// destinations and returns each delivery with its event, and completing a
+// batch of outcomes leases the next batch in the same call.
+type BatchLeaser interface {
+	// LeaseBatch leases, for each request, up to Limit due deliveries of
+	// its destination (oldest first), never letting more than MaxInFlight
+	// leases of that destination be unexpired at now (whichever process
+	// holds them), until now+TTL; it returns them with their events.
+	LeaseBatch(ctx context.Context, now time.Time, reqs []LeaseRequest) ([]Leased, error)
+	// CompleteAndLease is Complete then LeaseBatch, atomically where the
+	// store can: the slots the outcomes free can be leased again at once.
+	CompleteAndLease(ctx context.Context, outcomes []Outcome, now time.Time, reqs []LeaseRequest) ([]error, []Leased, error)
+}
+
+// LeaseRequest is one destination's share of a LeaseBatch.
+type LeaseRequest struct {
+	DestinationID string
+	Limit         int
+	// MaxInFlight caps the destination's unexpired leases across every
+	// process (its max_concurrency); 0 means no cap.
+	MaxInFlight int
+	TTL         time.Duration
+}
+
+// Leased is a leased delivery with its event.
+type Leased struct {
+	Delivery *Delivery
+	Event    *Event
+}
+
 // HeldConnection is a connection with held deliveries.
 type HeldConnection struct {
 	ConnectionID string

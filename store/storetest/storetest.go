@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Events", func(t *testing.T) { testEvents(t, newStore) })
 	t.Run("Queue", func(t *testing.T) { testQueue(t, newStore) })
 	t.Run("Local", func(t *testing.T) { testLocal(t, newStore) })
+	t.Run("Batch", func(t *testing.T) { testBatch(t, newStore) })
 	t.Run("Attempts", func(t *testing.T) { testAttempts(t, newStore) })
 	t.Run("Closed", func(t *testing.T) {
 		t.Parallel()

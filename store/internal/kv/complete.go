@@ -13,31 +13,38 @@ import (
 // own like a stale one.
 func (s *Store) Complete(ctx context.Context, outcomes []store.Outcome) ([]error, error) {
 	var errs []error
-	err := s.update(ctx, "complete", func(tx Tx) error {
-		errs = make([]error, len(outcomes))
-		events := make(map[string]*touchedEvent)
-		local := s.localClaim.Load()
-		for i := range outcomes {
-			err := complete(tx, &outcomes[i], events, local)
-			var refused *refusal
-			if errors.As(err, &refused) {
-				errs[i] = s.wrap("complete "+outcomes[i].DeliveryID, refused.err)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-		}
-		for id, te := range events {
-			te.state.derive()
-			if err := putEventState(tx, te.tenant, id, te.state, te.status); err != nil {
-				return err
-			}
-		}
-		return nil
+	local := s.localClaim.Load()
+	err := s.update(ctx, "complete", func(tx Tx) (err error) {
+		errs, err = s.completeTx(tx, outcomes, local)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return errs, nil
+}
+
+// completeTx applies outcomes in tx; it returns one error per outcome, and
+// the error that fails the whole write.
+func (s *Store) completeTx(tx Tx, outcomes []store.Outcome, local bool) ([]error, error) {
+	errs := make([]error, len(outcomes))
+	events := make(map[string]*touchedEvent)
+	for i := range outcomes {
+		err := complete(tx, &outcomes[i], events, local)
+		var refused *refusal
+		if errors.As(err, &refused) {
+			errs[i] = s.wrap("complete "+outcomes[i].DeliveryID, refused.err)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	for id, te := range events {
+		te.state.derive()
+		if err := putEventState(tx, te.tenant, id, te.state, te.status); err != nil {
+			return nil, err
+		}
 	}
 	return errs, nil
 }
