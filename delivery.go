@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -203,6 +204,8 @@ func (r *Router) Run(ctx context.Context) error {
 		backoff.WithMaxInterval(maxStoreBackoff),
 		backoff.WithMaxElapsedTime(0), // never give up
 	)
+	// lease: the store should be read for due deliveries. It stays set
+	// until a read is made, which waits for a free worker.
 	for lease := true; ; {
 		if s.local {
 			if s.takeHanded(ctx) {
@@ -211,6 +214,7 @@ func (r *Router) Run(ctx context.Context) error {
 			s.startReady(ctx)
 		}
 		if lease && s.free > 0 {
+			lease = false
 			next, err := s.dispatch(ctx)
 			wait := r.cfg.PollInterval
 			switch {
@@ -227,7 +231,6 @@ func (r *Router) Run(ctx context.Context) error {
 			}
 			timer.Reset(wait)
 		}
-		lease = false
 		select {
 		case <-ctx.Done():
 			s.dropReady()
@@ -241,14 +244,14 @@ func (r *Router) Run(ctx context.Context) error {
 			s.release(workCtx, f)
 			// Read the store again once a quarter of the workers are free,
 			// so each read takes a batch rather than one delivery.
-			lease = (s.more || !s.local) && s.free*4 >= s.workers
+			lease = lease || (s.more || !s.local) && s.free*4 >= s.workers
 		case <-r.handoff.signal:
 		case <-r.wake:
 			lease = true
 		case <-notified:
 			lease = true
 		case <-sweep.C:
-			lease = r.sweepHeld(ctx) > 0
+			lease = r.sweepHeld(ctx) > 0 || lease
 		case <-timer.C:
 			lease = true
 		}
@@ -502,6 +505,9 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 			return next, err
 		}
 	} else {
+		if s.local {
+			r.handoff.beginRead()
+		}
 		var wg sync.WaitGroup
 		for _, req := range reqs {
 			wg.Go(func() {
@@ -514,6 +520,15 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 			})
 		}
 		wg.Wait()
+		if s.local {
+			stale := r.handoff.endRead()
+			for _, req := range reqs {
+				req.leased = slices.DeleteFunc(req.leased, func(d *store.Delivery) bool {
+					_, ok := stale[d.ID]
+					return ok
+				})
+			}
+		}
 	}
 	var leaseErr error
 	for _, req := range reqs {

@@ -27,6 +27,10 @@ type handoff struct {
 	// overflow is set when a reservation was refused for want of room, so
 	// the scheduler reads the store.
 	overflow bool
+	// released collects the leases released while the scheduler reads
+	// the store (nil otherwise): the read's snapshot may predate their
+	// outcomes, so its copies of them are stale.
+	released map[string]struct{}
 }
 
 // handed is one delivery handed over, with its event.
@@ -148,5 +152,25 @@ func (h *handoff) release(ids ...string) {
 	defer h.mu.Unlock()
 	for _, id := range ids {
 		delete(h.held, id)
+		if h.released != nil {
+			h.released[id] = struct{}{}
+		}
 	}
+}
+
+// beginRead and endRead bracket a read of the store: endRead returns the
+// leases released meanwhile, whose deliveries the read may have seen in a
+// state older than their outcome.
+func (h *handoff) beginRead() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.released = map[string]struct{}{}
+}
+
+func (h *handoff) endRead() map[string]struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	released := h.released
+	h.released = nil
+	return released
 }
