@@ -450,6 +450,7 @@ type leaseRequest struct {
 	room   int
 	probe  bool
 	leased []*store.Delivery
+	events []*store.Event // with a local queue, leased's events
 	err    error
 }
 
@@ -513,7 +514,12 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 			wg.Go(func() {
 				if s.local {
 					lq := r.store.(store.LocalQueue)
-					req.leased, req.err = lq.PeekDue(ctx, req.destID, now, req.room, r.handoff.isHeld)
+					var due []store.Leased
+					due, req.err = lq.PeekDue(ctx, req.destID, now, req.room, r.handoff.isHeld)
+					for _, l := range due {
+						req.leased = append(req.leased, l.Delivery)
+						req.events = append(req.events, l.Event)
+					}
 				} else {
 					req.leased, req.err = r.store.Lease(ctx, req.destID, now, req.room, r.leaseTTL(req.dst))
 				}
@@ -523,6 +529,11 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 		if s.local {
 			stale := r.handoff.endRead()
 			for _, req := range reqs {
+				for i, d := range req.leased {
+					if _, ok := stale[d.ID]; !ok {
+						events[d.ID] = req.events[i]
+					}
+				}
 				req.leased = slices.DeleteFunc(req.leased, func(d *store.Delivery) bool {
 					_, ok := stale[d.ID]
 					return ok

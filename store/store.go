@@ -289,10 +289,10 @@ type LocalQueue interface {
 	// a scheduler already holds it (that other scheduler then leases
 	// durably through Queue.Lease); release gives the claim back.
 	ClaimLocal() (release func(), ok bool)
-	// PeekDue returns up to limit due deliveries of a destination, oldest
-	// first, skipping those for which skip returns true, without leasing
-	// them.
-	PeekDue(ctx context.Context, destinationID string, now time.Time, limit int, skip func(deliveryID string) bool) ([]*Delivery, error)
+	// PeekDue returns up to limit due deliveries of a destination with
+	// their events, oldest first, skipping those for which skip returns
+	// true, without leasing them.
+	PeekDue(ctx context.Context, destinationID string, now time.Time, limit int, skip func(deliveryID string) bool) ([]Leased, error)
 }
 
 // Notifier is implemented by stores several processes share that can tell

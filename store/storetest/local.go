@@ -55,9 +55,12 @@ func testLocalQueue(h *harness) {
 	skip := func(id string) bool { return id == "dlv_1" }
 	due, err := lq.PeekDue(h.ctx, "dst_1", t0, 10, skip)
 	wantErr(t, "PeekDue", err, nil)
-	wantEqual(t, "due, skipping one", deliveryIDs(due), []string{"dlv_2", "dlv_3"})
+	wantEqual(t, "due, skipping one", leasedIDs(due), []string{"dlv_2", "dlv_3"})
+	if due[0].Event == nil || due[0].Event.ID != "evt_1" || string(due[0].Event.Body) != string(e.Body) {
+		t.Fatalf("PeekDue's event = %+v, want evt_1 with its body", due[0].Event)
+	}
 	due, _ = lq.PeekDue(h.ctx, "dst_1", t0, 1, skip)
-	wantEqual(t, "due, limited", deliveryIDs(due), []string{"dlv_2"})
+	wantEqual(t, "due, limited", leasedIDs(due), []string{"dlv_2"})
 	wantEqual(t, "peeking leases nothing", len(h.lease("dst_1", t0, 10)) > 0, true)
 
 	// While claimed, a delivery leased in memory (no token) completes.
@@ -73,6 +76,14 @@ func testLocalQueue(h *harness) {
 	if _, ok := lq.ClaimLocal(); !ok {
 		t.Fatal("no claim after release")
 	}
+}
+
+func leasedIDs(ls []store.Leased) []string {
+	var ids []string
+	for _, l := range ls {
+		ids = append(ids, l.Delivery.ID)
+	}
+	return ids
 }
 
 func testLocal(t *testing.T, newStore func(t *testing.T) store.Store) {

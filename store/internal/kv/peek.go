@@ -18,8 +18,8 @@ func (s *Store) ClaimLocal() (release func(), ok bool) {
 }
 
 // PeekDue implements store.LocalQueue.
-func (s *Store) PeekDue(ctx context.Context, destinationID string, now time.Time, limit int, skip func(string) bool) ([]*store.Delivery, error) {
-	var due []*store.Delivery
+func (s *Store) PeekDue(ctx context.Context, destinationID string, now time.Time, limit int, skip func(string) bool) ([]store.Leased, error) {
+	var due []store.Leased
 	err := s.view(ctx, "peek due deliveries", func(tx Tx) error {
 		due = nil
 		if limit <= 0 {
@@ -41,7 +41,11 @@ func (s *Store) PeekDue(ctx context.Context, destinationID string, now time.Time
 			if err != nil {
 				return err
 			}
-			due = append(due, d)
+			ev, err := loadEvent(tx, d.Tenant(), d.EventID)
+			if err != nil {
+				return err
+			}
+			due = append(due, store.Leased{Delivery: d, Event: ev})
 		}
 		return nil
 	})
