@@ -50,6 +50,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -150,6 +151,10 @@ func main() {
 	failed := false
 	ctx := context.Background()
 	for _, s := range selected {
+		// The previous scenario's garbage (a memory store's whole
+		// content, say) is collected now, not during this one.
+		runtime.GC()
+		debug.FreeOSMemory()
 		t0 := time.Now()
 		progress("== %s", s.name)
 		rs, err := s.run(ctx, b)
