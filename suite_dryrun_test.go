@@ -4,32 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
-	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-)
 
-// Environment variables read by TestOfficialSuite_DryRun (the same as the
-// internal runner's, internal/transform/suite_test.go).
-const (
-	drySuiteEnvDir     = "HOOKSTREAM_JSONATA_SUITE"         // the jsonata-js test/test-suite directory
-	drySuiteEnvVerbose = "HOOKSTREAM_JSONATA_SUITE_VERBOSE" // "1" lists the failing cases
-	drySuiteEnvMin     = "HOOKSTREAM_JSONATA_SUITE_MIN"     // minimum REST pass rate in percent
+	"github.com/hookstream-go/hookstream/internal/transform/jsonatasuite"
 )
-
-// drySuiteDefaultMin is the REST pass rate (percent) below which the test
-// fails when HOOKSTREAM_JSONATA_SUITE_MIN is unset.
-const drySuiteDefaultMin = 95.0
 
 // drySuiteCaseTimeout bounds one dry run (REST or Go API) of one case.
 const drySuiteCaseTimeout = 10 * time.Second
@@ -41,215 +27,6 @@ const drySuiteNoResult = "expression returned nothing"
 // drySuiteBadInput is in the transform_error of a body that is not JSON
 // (such as the empty body of a dry run without a payload).
 const drySuiteBadInput = "input is not valid JSON"
-
-// drySuiteKind is what a test case expects of an evaluation.
-type drySuiteKind int
-
-const (
-	drySuiteWantResult    drySuiteKind = iota // a JSON value
-	drySuiteWantUndefined                     // no result
-	drySuiteWantError                         // any error, at create or at evaluation
-)
-
-// drySuiteCase is one resolved case of the official suite.
-type drySuiteCase struct {
-	Group, Name string
-	Expr        string
-	Input       []byte // compact JSON; nil when the input is undefined
-	Bindings    bool   // the case binds variables: not expressible here
-	Kind        drySuiteKind
-	Result      json.RawMessage
-	Unordered   bool
-	Code        string
-	Bad         string // why the case could not be read
-}
-
-func (c *drySuiteCase) ID() string { return c.Group + "/" + c.Name }
-
-func (c *drySuiteCase) Want() string {
-	switch c.Kind {
-	case drySuiteWantUndefined:
-		return "undefined"
-	case drySuiteWantError:
-		if c.Code != "" {
-			return "error " + c.Code
-		}
-		return "error"
-	}
-	return string(c.Result)
-}
-
-type drySuiteGroup struct {
-	Name  string
-	Cases []*drySuiteCase
-}
-
-// drySuiteLoad reads every group of the suite in dir, in name order (the
-// loading rules of the internal runner).
-func drySuiteLoad(dir string) ([]drySuiteGroup, error) {
-	groupsDir := filepath.Join(dir, "groups")
-	entries, err := os.ReadDir(groupsDir)
-	if err != nil {
-		return nil, err
-	}
-	datasets := map[string][]byte{}
-	dataset := func(name string) ([]byte, error) {
-		if b, ok := datasets[name]; ok {
-			return b, nil
-		}
-		if name == "" || strings.ContainsAny(name, `/\`) {
-			return nil, fmt.Errorf("bad dataset name %q", name)
-		}
-		raw, err := os.ReadFile(filepath.Join(dir, "datasets", name+".json"))
-		if err != nil {
-			return nil, err
-		}
-		b, err := drySuiteCompact(raw)
-		if err != nil {
-			return nil, fmt.Errorf("dataset %s: %v", name, err)
-		}
-		datasets[name] = b
-		return b, nil
-	}
-	var groups []drySuiteGroup
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		g := drySuiteGroup{Name: e.Name()}
-		gdir := filepath.Join(groupsDir, e.Name())
-		files, err := os.ReadDir(gdir)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range files {
-			if f.IsDir() || !strings.HasSuffix(f.Name(), ".json") {
-				continue
-			}
-			base := strings.TrimSuffix(f.Name(), ".json")
-			raw, err := os.ReadFile(filepath.Join(gdir, f.Name()))
-			if err != nil {
-				g.Cases = append(g.Cases, &drySuiteCase{Group: g.Name, Name: base, Bad: err.Error()})
-				continue
-			}
-			raw = bytes.TrimSpace(raw)
-			if len(raw) > 0 && raw[0] == '[' {
-				var list []json.RawMessage
-				if err := json.Unmarshal(raw, &list); err != nil {
-					g.Cases = append(g.Cases, &drySuiteCase{Group: g.Name, Name: base, Bad: err.Error()})
-					continue
-				}
-				for i, item := range list {
-					g.Cases = append(g.Cases, drySuiteParse(gdir, g.Name, fmt.Sprintf("%s[%d]", base, i), item, dataset))
-				}
-				continue
-			}
-			g.Cases = append(g.Cases, drySuiteParse(gdir, g.Name, base, raw, dataset))
-		}
-		groups = append(groups, g)
-	}
-	return groups, nil
-}
-
-// drySuiteParse resolves one case object; field presence matters
-// ("data": null is a null input, "dataset": null an undefined one).
-func drySuiteParse(gdir, group, name string, raw json.RawMessage, dataset func(string) ([]byte, error)) *drySuiteCase {
-	c := &drySuiteCase{Group: group, Name: name}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		c.Bad = fmt.Sprintf("not a case object: %v", err)
-		return c
-	}
-	isNull := func(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), []byte("null")) }
-	str := func(key string) (string, bool) {
-		v, ok := fields[key]
-		if !ok {
-			return "", false
-		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			c.Bad = key + " is not a string"
-			return "", false
-		}
-		return s, true
-	}
-
-	if s, ok := str("expr"); ok {
-		c.Expr = s
-	} else if file, ok := str("expr-file"); ok {
-		if file != filepath.Base(file) {
-			c.Bad = fmt.Sprintf("bad expr-file %q", file)
-			return c
-		}
-		b, err := os.ReadFile(filepath.Join(gdir, file))
-		if err != nil {
-			c.Bad = err.Error()
-			return c
-		}
-		c.Expr = string(b)
-	} else if c.Bad == "" {
-		c.Bad = "no expr or expr-file"
-	}
-
-	if data, ok := fields["data"]; ok {
-		b, err := drySuiteCompact(data)
-		if err != nil {
-			c.Bad = "data: " + err.Error()
-			return c
-		}
-		c.Input = b
-	} else if ds, ok := fields["dataset"]; ok && !isNull(ds) {
-		var name string
-		if err := json.Unmarshal(ds, &name); err != nil {
-			c.Bad = "dataset is not a string"
-			return c
-		}
-		b, err := dataset(name)
-		if err != nil {
-			c.Bad = err.Error()
-			return c
-		}
-		c.Input = b
-	}
-
-	if b, ok := fields["bindings"]; ok && !isNull(b) {
-		var vars map[string]json.RawMessage
-		if err := json.Unmarshal(b, &vars); err != nil {
-			c.Bad = "bindings: " + err.Error()
-			return c
-		}
-		c.Bindings = len(vars) > 0
-	}
-
-	if u, ok := fields["undefinedResult"]; ok && !bytes.Equal(bytes.TrimSpace(u), []byte("false")) {
-		c.Kind = drySuiteWantUndefined
-	} else if r, ok := fields["result"]; ok {
-		c.Kind = drySuiteWantResult
-		c.Result = r
-		if u, ok := fields["unordered"]; ok {
-			c.Unordered = bytes.Equal(bytes.TrimSpace(u), []byte("true"))
-		}
-	} else if e, ok := fields["error"]; ok {
-		c.Kind = drySuiteWantError
-		var obj struct{ Code string }
-		_ = json.Unmarshal(e, &obj)
-		c.Code = obj.Code
-	} else if _, ok := fields["code"]; ok {
-		c.Kind = drySuiteWantError
-		c.Code, _ = str("code")
-	} else if c.Bad == "" {
-		c.Bad = "no result, undefinedResult, error or code"
-	}
-	return c
-}
-
-func drySuiteCompact(raw []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
 
 // drySuiteOutcome is what one path produced for a case.
 type drySuiteOutcome struct {
@@ -271,89 +48,30 @@ func (o drySuiteOutcome) Describe() string {
 	return string(o.Transformed)
 }
 
-// drySuiteCheck reports whether o satisfies c, and if not why.
-func drySuiteCheck(c *drySuiteCase, o drySuiteOutcome) (bool, string) {
-	if c.Bad != "" {
-		return false, "unreadable case: " + c.Bad
-	}
-	if o.Broken != "" {
+// drySuiteCheck reports whether o satisfies c, and if not why. A refused
+// create is an error, as is a transform_error other than "nothing", which
+// is an undefined result.
+func drySuiteCheck(c *jsonatasuite.Case, o drySuiteOutcome) (bool, string) {
+	got := jsonatasuite.Value
+	switch {
+	case c.Bad != "":
+	case o.Broken != "":
 		return false, "path failed"
-	}
-	noResult := o.TransformError != nil && strings.Contains(*o.TransformError, drySuiteNoResult)
-	switch c.Kind {
-	case drySuiteWantError:
-		// "Nothing" is not an error (as in the internal runner).
-		if o.Refused != "" || (o.TransformError != nil && !noResult) {
-			return true, ""
+	case o.Refused != "":
+		if c.Kind == jsonatasuite.Value {
+			return false, "create refused"
 		}
-		return false, "expected an error"
-	case drySuiteWantUndefined:
-		if noResult {
-			return true, ""
-		}
-		return false, "expected undefined"
+		got = jsonatasuite.Error
+	case o.TransformError != nil && strings.Contains(*o.TransformError, drySuiteNoResult):
+		got = jsonatasuite.Undefined
+	case o.TransformError != nil:
+		got = jsonatasuite.Error
 	}
-	if o.Refused != "" {
-		return false, "create refused"
+	ok, why := c.Compare(got, o.Transformed)
+	if rest, cut := strings.CutPrefix(why, "result is not one JSON value"); cut {
+		why = "transformed is not one JSON value" + rest
 	}
-	if o.TransformError != nil {
-		return false, "expected a result"
-	}
-	w, err := drySuiteDecode(c.Result)
-	if err != nil {
-		return false, "bad expected JSON: " + err.Error()
-	}
-	g, err := drySuiteDecode(o.Transformed)
-	if err != nil {
-		return false, "transformed is not one JSON value: " + err.Error()
-	}
-	if reflect.DeepEqual(w, g) {
-		return true, ""
-	}
-	if wa, ok := w.([]any); ok && c.Unordered {
-		if ga, ok := g.([]any); ok && drySuiteSameMultiset(wa, ga) {
-			return true, ""
-		}
-	}
-	return false, "different value"
-}
-
-func drySuiteDecode(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, errors.New("data after the value")
-	}
-	return v, nil
-}
-
-func drySuiteSameMultiset(a, b []any) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	used := make([]bool, len(b))
-next:
-	for _, x := range a {
-		for j, y := range b {
-			if !used[j] && reflect.DeepEqual(x, y) {
-				used[j] = true
-				continue next
-			}
-		}
-		return false
-	}
-	return true
-}
-
-func drySuiteTruncate(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
+	return ok, why
 }
 
 // drySuiteREST sends one request to r's handler with the test key and a
@@ -385,7 +103,7 @@ func drySuiteTestBody(input []byte) []byte {
 func drySuiteDryRunREST(r *Router, connID string, input []byte) drySuiteOutcome {
 	status, body := drySuiteREST(r, "POST", "/v1/connections/"+connID+"/test", drySuiteTestBody(input))
 	if status != http.StatusOK {
-		return drySuiteOutcome{Broken: fmt.Sprintf("dry run status %d: %s", status, drySuiteTruncate(string(body), 200))}
+		return drySuiteOutcome{Broken: fmt.Sprintf("dry run status %d: %s", status, jsonatasuite.Truncate(string(body), 200))}
 	}
 	var res struct {
 		Transformed    json.RawMessage `json:"transformed"`
@@ -408,16 +126,11 @@ func drySuiteDryRunGo(r *Router, connID string, input []byte) drySuiteOutcome {
 	return drySuiteOutcome{Transformed: res.Transformed, TransformError: res.TransformError}
 }
 
-// drySuiteFailure is one failed case, for the verbose listing.
-type drySuiteFailure struct {
-	ID, Expr, Want, Got, Why string
-}
-
 // drySuitePath tallies one path (REST or Go API).
 type drySuitePath struct {
 	name     string
 	pass     map[string]int
-	failures []drySuiteFailure
+	failures []jsonatasuite.Failure
 	// undefinedPass counts the passing cases whose input is undefined.
 	undefinedPass int
 }
@@ -439,7 +152,7 @@ type drySuiteTally struct {
 	refusedCreate []string
 }
 
-func (s *drySuiteTally) record(p *drySuitePath, c *drySuiteCase, o drySuiteOutcome) {
+func (s *drySuiteTally) record(p *drySuitePath, c *jsonatasuite.Case, o drySuiteOutcome) {
 	ok, why := drySuiteCheck(c, o)
 	if ok {
 		p.pass[c.Group]++
@@ -448,7 +161,7 @@ func (s *drySuiteTally) record(p *drySuitePath, c *drySuiteCase, o drySuiteOutco
 		}
 		return
 	}
-	p.failures = append(p.failures, drySuiteFailure{ID: c.ID(), Expr: c.Expr, Want: c.Want(), Got: o.Describe(), Why: why})
+	p.failures = append(p.failures, jsonatasuite.Failure{ID: c.ID(), Expr: c.Expr, Want: c.Want(), Got: o.Describe(), Why: why})
 }
 
 // TestOfficialSuite_DryRun runs the official JSONata test suite (the
@@ -462,26 +175,14 @@ func (s *drySuiteTally) record(p *drySuitePath, c *drySuiteCase, o drySuiteOutco
 // cases is below HOOKSTREAM_JSONATA_SUITE_MIN percent (default 95); with
 // HOOKSTREAM_JSONATA_SUITE_VERBOSE=1 the failing cases are listed.
 func TestOfficialSuite_DryRun(t *testing.T) {
-	dir := os.Getenv(drySuiteEnvDir)
-	if dir == "" {
+	run, err := jsonatasuite.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run == nil {
 		t.Skip("set HOOKSTREAM_JSONATA_SUITE to the jsonata-js test/test-suite directory to run the official suite through the dry run")
 	}
-	minRate := drySuiteDefaultMin
-	if s := os.Getenv(drySuiteEnvMin); s != "" {
-		v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
-		if err != nil {
-			t.Fatalf("%s=%q: not a percentage: %v", drySuiteEnvMin, s, err)
-		}
-		minRate = v
-	}
-	verbose := os.Getenv(drySuiteEnvVerbose) == "1"
-	groups, err := drySuiteLoad(dir)
-	if err != nil {
-		t.Fatalf("reading the suite in %s: %v", dir, err)
-	}
-	if len(groups) == 0 {
-		t.Fatalf("no groups in %s", filepath.Join(dir, "groups"))
-	}
+	minRate, verbose, groups := run.MinRate, run.Verbose, run.Groups
 
 	r := setup(t, nil)
 	src := mustCall(t, r, "POST", "/v1/sources", map[string]any{"name": "suite"}, 201)["source"].(map[string]any)
@@ -518,11 +219,11 @@ func TestOfficialSuite_DryRun(t *testing.T) {
 }
 
 // drySuiteRun runs one case through both paths and records the outcomes.
-func drySuiteRun(r *Router, srcID, dstID string, c *drySuiteCase, tally *drySuiteTally) {
+func drySuiteRun(r *Router, srcID, dstID string, c *jsonatasuite.Case, tally *drySuiteTally) {
 	var rest, goapi drySuiteOutcome
 	switch {
 	case c.Bad != "":
-	case c.Bindings:
+	case len(c.Bindings) > 0:
 		tally.mu.Lock()
 		tally.total[c.Group]++
 		tally.notExpr[c.Group]++
@@ -547,7 +248,7 @@ func drySuiteRun(r *Router, srcID, dstID string, c *drySuiteCase, tally *drySuit
 				} `json:"connection"`
 			}
 			if err := json.Unmarshal(body, &res); err != nil || res.Connection.ID == "" {
-				rest.Broken = fmt.Sprintf("create answer %s", drySuiteTruncate(string(body), 200))
+				rest.Broken = fmt.Sprintf("create answer %s", jsonatasuite.Truncate(string(body), 200))
 				goapi = rest
 				break
 			}
@@ -566,14 +267,14 @@ func drySuiteRun(r *Router, srcID, dstID string, c *drySuiteCase, tally *drySuit
 			var res struct {
 				Error string `json:"error"`
 			}
-			msg := drySuiteTruncate(string(body), 200)
+			msg := jsonatasuite.Truncate(string(body), 200)
 			if json.Unmarshal(body, &res) == nil && res.Error != "" {
 				msg = res.Error
 			}
 			rest.Refused = msg
 			goapi = rest
 		default:
-			rest.Broken = fmt.Sprintf("create status %d: %s", status, drySuiteTruncate(string(body), 200))
+			rest.Broken = fmt.Sprintf("create status %d: %s", status, jsonatasuite.Truncate(string(body), 200))
 			goapi = rest
 		}
 	}
@@ -583,10 +284,10 @@ func drySuiteRun(r *Router, srcID, dstID string, c *drySuiteCase, tally *drySuit
 	if c.Bad == "" && c.Input == nil {
 		tally.undefinedIn++
 	}
-	if c.Kind == drySuiteWantError && rest.Refused == "" && rest.TransformError != nil && strings.Contains(*rest.TransformError, drySuiteNoResult) {
+	if c.Kind == jsonatasuite.Error && rest.Refused == "" && rest.TransformError != nil && strings.Contains(*rest.TransformError, drySuiteNoResult) {
 		tally.errOnlyNoRes++
 	}
-	if c.Kind == drySuiteWantError && c.Input == nil && rest.TransformError != nil && strings.Contains(*rest.TransformError, drySuiteBadInput) {
+	if c.Kind == jsonatasuite.Error && c.Input == nil && rest.TransformError != nil && strings.Contains(*rest.TransformError, drySuiteBadInput) {
 		tally.errOnlyInput++
 	}
 	if rest.Refused != "" {
@@ -604,16 +305,11 @@ func drySuiteSummarize(t *testing.T, s *drySuiteTally, absentNote string, minRat
 	if len(s.total) == 0 {
 		return
 	}
-	names := make([]string, 0, len(s.total))
-	for g := range s.total {
-		names = append(names, g)
-	}
-	sort.Strings(names)
 	var b strings.Builder
-	fmt.Fprintf(&b, "JSONata official suite through the dry run (%s)\n", os.Getenv(drySuiteEnvDir))
+	fmt.Fprintf(&b, "JSONata official suite through the dry run (%s)\n", os.Getenv(jsonatasuite.EnvDir))
 	fmt.Fprintf(&b, "  %-34s %11s %11s %s\n", "group", "REST", "Go API", "not expressible")
 	total, restPass, goPass, notExpr := 0, 0, 0, 0
-	for _, g := range names {
+	for _, g := range jsonatasuite.GroupNames(s.total) {
 		mark := ""
 		if s.rest.pass[g]+s.notExpr[g] < s.total[g] || s.goapi.pass[g]+s.notExpr[g] < s.total[g] {
 			mark = "  *"
@@ -629,12 +325,7 @@ func drySuiteSummarize(t *testing.T, s *drySuiteTally, absentNote string, minRat
 		notExpr += s.notExpr[g]
 	}
 	expressible := total - notExpr
-	rate := func(n, d int) float64 {
-		if d == 0 {
-			return 0
-		}
-		return 100 * float64(n) / float64(d)
-	}
+	rate := jsonatasuite.Rate
 	restRate := rate(restPass, total)
 	lines := []string{
 		fmt.Sprintf("REST total: %d / %d (%.1f%%); of the %d expressible: %.1f%%", restPass, total, restRate, expressible, rate(restPass, expressible)),
@@ -649,15 +340,7 @@ func drySuiteSummarize(t *testing.T, s *drySuiteTally, absentNote string, minRat
 	}
 	if verbose {
 		for _, p := range []*drySuitePath{&s.rest, &s.goapi} {
-			if len(p.failures) == 0 {
-				continue
-			}
-			sort.Slice(p.failures, func(i, j int) bool { return p.failures[i].ID < p.failures[j].ID })
-			fmt.Fprintf(&b, "%s failing cases (%d):\n", p.name, len(p.failures))
-			for _, f := range p.failures {
-				fmt.Fprintf(&b, "  %s: %s\n    expr: %s\n    want: %s\n    got:  %s\n", f.ID, f.Why,
-					drySuiteTruncate(f.Expr, 100), drySuiteTruncate(f.Want, 200), drySuiteTruncate(f.Got, 200))
-			}
+			jsonatasuite.WriteFailures(&b, p.name+" ", p.failures)
 		}
 	}
 	if testing.Verbose() {
@@ -667,6 +350,6 @@ func drySuiteSummarize(t *testing.T, s *drySuiteTally, absentNote string, minRat
 		t.Log(l)
 	}
 	if restRate < minRate {
-		t.Errorf("REST dry run pass rate %.1f%% (%d / %d) is below %s=%g%%", restRate, restPass, total, drySuiteEnvMin, minRate)
+		t.Errorf("REST dry run pass rate %.1f%% (%d / %d) is below %s=%g%%", restRate, restPass, total, jsonatasuite.EnvMin, minRate)
 	}
 }

@@ -1,34 +1,18 @@
 package transform_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"reflect"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookstream-go/hookstream/internal/transform"
+	"github.com/hookstream-go/hookstream/internal/transform/jsonatasuite"
 )
-
-// Environment variables read by TestOfficialSuite.
-const (
-	suiteEnvDir     = "HOOKSTREAM_JSONATA_SUITE"         // the jsonata-js test/test-suite directory
-	suiteEnvVerbose = "HOOKSTREAM_JSONATA_SUITE_VERBOSE" // "1" lists the failing cases
-	suiteEnvMin     = "HOOKSTREAM_JSONATA_SUITE_MIN"     // minimum pass rate in percent
-)
-
-// suiteDefaultMin is the pass rate (percent) below which TestOfficialSuite
-// fails when HOOKSTREAM_JSONATA_SUITE_MIN is unset.
-const suiteDefaultMin = 95.0
 
 // suiteCaseTimeout bounds the compilation and evaluation of one case.
 const suiteCaseTimeout = 5 * time.Second
@@ -38,252 +22,28 @@ const suiteCaseTimeout = 5 * time.Second
 // as hung, so that one runaway case cannot stall the whole run.
 const suiteAbandonGrace = 2 * time.Second
 
-// suiteKind is what a test case expects of an evaluation.
-type suiteKind int
+// suiteCase is one case of the official test suite (see jsonatasuite).
+type suiteCase = jsonatasuite.Case
 
+// What a test case expects of an evaluation.
 const (
-	suiteWantResult    suiteKind = iota // a JSON value
-	suiteWantUndefined                  // no result (ErrNoResult)
-	suiteWantError                      // any error, from Compile or evaluation
+	suiteWantResult    = jsonatasuite.Value     // a JSON value
+	suiteWantUndefined = jsonatasuite.Undefined // no result (ErrNoResult)
+	suiteWantError     = jsonatasuite.Error     // any error, from Compile or evaluation
 )
 
-// suiteCase is one case of the official test suite, resolved: the
-// expression read (from expr or expr-file), the input read (from data or
-// datasets/), and the expectation decoded.
-type suiteCase struct {
-	Group string // the directory under groups/
-	Name  string // the file name without .json, with "[i]" for arrays of cases
-
-	Expr     string
-	Input    []byte            // JSON; nil when the input is undefined
-	Bindings map[string][]byte // variable name without '$' → JSON value
-
-	Kind      suiteKind
-	Result    json.RawMessage // the expected value, for suiteWantResult
-	Unordered bool            // the expected top-level array may come in any order
-	Code      string          // the expected error code, for information only
-
-	// Bad, when set, says why the case could not be read; such a case
-	// counts as failed instead of stopping the run.
-	Bad string
-}
-
-// ID names the case as group/name.
-func (c *suiteCase) ID() string { return c.Group + "/" + c.Name }
-
-// Want describes the expected outcome, for failure reports.
-func (c *suiteCase) Want() string {
-	switch c.Kind {
-	case suiteWantUndefined:
-		return "undefined"
-	case suiteWantError:
-		if c.Code != "" {
-			return "error " + c.Code
-		}
-		return "error"
-	}
-	return string(c.Result)
-}
-
-// suiteGroup is one directory of cases.
-type suiteGroup struct {
-	Name  string
-	Cases []*suiteCase
-}
-
-// suiteLoad reads every group of the suite in dir (the directory holding
-// groups/ and datasets/). Groups and cases come in name order. An
-// unreadable case is returned with Bad set; only a missing or unreadable
-// groups/ directory is an error.
-func suiteLoad(dir string) ([]suiteGroup, error) {
-	groupsDir := filepath.Join(dir, "groups")
-	entries, err := os.ReadDir(groupsDir)
-	if err != nil {
-		return nil, err
-	}
-	datasets := suiteDatasets{dir: filepath.Join(dir, "datasets"), cache: map[string][]byte{}}
-	var groups []suiteGroup
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		g := suiteGroup{Name: e.Name()}
-		gdir := filepath.Join(groupsDir, e.Name())
-		files, err := os.ReadDir(gdir)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range files {
-			if f.IsDir() || !strings.HasSuffix(f.Name(), ".json") {
-				continue
-			}
-			g.Cases = append(g.Cases, suiteLoadFile(gdir, g.Name, f.Name(), &datasets)...)
-		}
-		groups = append(groups, g)
-	}
-	return groups, nil
-}
-
-// suiteDatasets reads the files of datasets/ once each.
-type suiteDatasets struct {
-	dir   string
-	cache map[string][]byte
-}
-
-// get returns the compacted JSON of datasets/<name>.json.
-func (d *suiteDatasets) get(name string) ([]byte, error) {
-	if b, ok := d.cache[name]; ok {
-		return b, nil
-	}
-	if name == "" || strings.ContainsAny(name, `/\`) {
-		return nil, fmt.Errorf("bad dataset name %q", name)
-	}
-	raw, err := os.ReadFile(filepath.Join(d.dir, name+".json"))
-	if err != nil {
-		return nil, err
-	}
-	b, err := suiteCompact(raw)
-	if err != nil {
-		return nil, fmt.Errorf("dataset %s: %v", name, err)
-	}
-	d.cache[name] = b
-	return b, nil
-}
-
-// suiteLoadFile reads one case file, which holds a case object or an
-// array of them.
-func suiteLoadFile(gdir, group, file string, datasets *suiteDatasets) []*suiteCase {
-	base := strings.TrimSuffix(file, ".json")
-	raw, err := os.ReadFile(filepath.Join(gdir, file))
-	if err != nil {
-		return []*suiteCase{{Group: group, Name: base, Bad: err.Error()}}
-	}
-	raw = bytes.TrimSpace(raw)
-	if len(raw) > 0 && raw[0] == '[' {
-		var list []json.RawMessage
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return []*suiteCase{{Group: group, Name: base, Bad: err.Error()}}
-		}
-		cases := make([]*suiteCase, len(list))
-		for i, item := range list {
-			cases[i] = suiteParseCase(gdir, group, fmt.Sprintf("%s[%d]", base, i), item, datasets)
-		}
-		return cases
-	}
-	return []*suiteCase{suiteParseCase(gdir, group, base, raw, datasets)}
-}
-
-// suiteParseCase resolves one case object. Field presence matters
-// ("data": null is a null input, "dataset": null an undefined one), so
-// the object is read as raw fields.
-func suiteParseCase(gdir, group, name string, raw json.RawMessage, datasets *suiteDatasets) *suiteCase {
-	c := &suiteCase{Group: group, Name: name}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		c.Bad = fmt.Sprintf("not a case object: %v", err)
-		return c
-	}
-	str := func(key string) (string, bool) {
-		v, ok := fields[key]
-		if !ok {
-			return "", false
-		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			c.Bad = fmt.Sprintf("%s is not a string", key)
-			return "", false
-		}
-		return s, true
-	}
-
-	// The expression.
-	if s, ok := str("expr"); ok {
-		c.Expr = s
-	} else if file, ok := str("expr-file"); ok {
-		if file != filepath.Base(file) {
-			c.Bad = fmt.Sprintf("bad expr-file %q", file)
-			return c
-		}
-		b, err := os.ReadFile(filepath.Join(gdir, file))
-		if err != nil {
-			c.Bad = err.Error()
-			return c
-		}
-		c.Expr = string(b)
-	} else if c.Bad == "" {
-		c.Bad = "no expr or expr-file"
-	}
-
-	// The input.
-	if data, ok := fields["data"]; ok {
-		b, err := suiteCompact(data)
-		if err != nil {
-			c.Bad = "data: " + err.Error()
-			return c
-		}
-		c.Input = b
-	} else if ds, ok := fields["dataset"]; ok && !bytes.Equal(bytes.TrimSpace(ds), []byte("null")) {
-		var name string
-		if err := json.Unmarshal(ds, &name); err != nil {
-			c.Bad = "dataset is not a string"
-			return c
-		}
-		b, err := datasets.get(name)
-		if err != nil {
-			c.Bad = err.Error()
-			return c
-		}
-		c.Input = b
-	}
-
-	// The bindings.
-	if b, ok := fields["bindings"]; ok && !bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
-		var vars map[string]json.RawMessage
-		if err := json.Unmarshal(b, &vars); err != nil {
-			c.Bad = "bindings: " + err.Error()
-			return c
-		}
-		if len(vars) > 0 {
-			c.Bindings = make(map[string][]byte, len(vars))
-			for k, v := range vars {
-				c.Bindings[k] = []byte(v)
-			}
-		}
-	}
-
-	// The expectation, checked in the order of jsonata-js's runner. The
-	// suite also has an "error" object ({code, message}) as an alternative
-	// spelling of "code".
-	if u, ok := fields["undefinedResult"]; ok && !bytes.Equal(bytes.TrimSpace(u), []byte("false")) {
-		c.Kind = suiteWantUndefined
-	} else if r, ok := fields["result"]; ok {
-		c.Kind = suiteWantResult
-		c.Result = r
-		if u, ok := fields["unordered"]; ok {
-			c.Unordered = bytes.Equal(bytes.TrimSpace(u), []byte("true"))
-		}
-	} else if e, ok := fields["error"]; ok {
-		c.Kind = suiteWantError
-		var obj struct{ Code string }
-		_ = json.Unmarshal(e, &obj) // the code is informative only
-		c.Code = obj.Code
-	} else if _, ok := fields["code"]; ok {
-		c.Kind = suiteWantError
-		c.Code, _ = str("code")
-	} else if c.Bad == "" {
-		c.Bad = "no result, undefinedResult, error or code"
-	}
-	return c
-}
-
 // suiteCompact returns raw compacted, after checking it is one JSON value.
-func suiteCompact(raw []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+func suiteCompact(raw []byte) ([]byte, error) { return jsonatasuite.Compact(raw) }
+
+// suiteSameJSON reports whether got is JSON decoding to a value deeply
+// equal to want's (see jsonatasuite.SameJSON).
+func suiteSameJSON(want, got []byte, unordered bool) (ok bool, why string) {
+	return jsonatasuite.SameJSON(want, got, unordered)
 }
+
+// suiteTruncate shortens s to at most n runes, marking the cut, and
+// puts it on one line.
+func suiteTruncate(s string, n int) string { return jsonatasuite.Truncate(s, n) }
 
 // suiteOutcome is what one evaluation produced.
 type suiteOutcome struct {
@@ -348,98 +108,17 @@ func suiteGuard(timeout time.Duration, eval func(ctx context.Context) ([]byte, e
 	}
 }
 
-// suiteCheck reports whether o satisfies c, and if not why.
+// suiteCheck reports whether o satisfies c, and if not why: ErrNoResult
+// is an undefined result, any other error an error.
 func suiteCheck(c *suiteCase, o suiteOutcome) (ok bool, why string) {
-	if c.Bad != "" {
-		return false, "unreadable case: " + c.Bad
+	switch {
+	case o.Err == nil:
+		return c.Compare(jsonatasuite.Value, o.Out)
+	case errors.Is(o.Err, transform.ErrNoResult):
+		return c.Compare(jsonatasuite.Undefined, nil)
+	default:
+		return c.Compare(jsonatasuite.Error, nil)
 	}
-	switch c.Kind {
-	case suiteWantError:
-		if o.Err == nil || errors.Is(o.Err, transform.ErrNoResult) {
-			return false, "expected an error"
-		}
-		return true, ""
-	case suiteWantUndefined:
-		if errors.Is(o.Err, transform.ErrNoResult) {
-			return true, ""
-		}
-		return false, "expected undefined"
-	}
-	if o.Err != nil {
-		return false, "expected a result"
-	}
-	return suiteSameJSON(c.Result, o.Out, c.Unordered)
-}
-
-// suiteSameJSON reports whether got is JSON decoding (encoding/json,
-// numbers as float64) to a value deeply equal to want's. With unordered,
-// top-level arrays are compared as multisets.
-func suiteSameJSON(want, got []byte, unordered bool) (ok bool, why string) {
-	w, err := suiteDecode(want)
-	if err != nil {
-		return false, "bad expected JSON: " + err.Error()
-	}
-	g, err := suiteDecode(got)
-	if err != nil {
-		return false, "result is not one JSON value: " + err.Error()
-	}
-	if reflect.DeepEqual(w, g) {
-		return true, ""
-	}
-	if wa, ok := w.([]any); ok && unordered {
-		if ga, ok := g.([]any); ok && suiteSameMultiset(wa, ga) {
-			return true, ""
-		}
-	}
-	return false, "different value"
-}
-
-// suiteDecode decodes exactly one JSON value.
-func suiteDecode(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, errors.New("data after the value")
-	}
-	return v, nil
-}
-
-// suiteSameMultiset reports whether a and b hold deeply equal elements,
-// each as many times, in any order.
-func suiteSameMultiset(a, b []any) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	used := make([]bool, len(b))
-next:
-	for _, x := range a {
-		for j, y := range b {
-			if !used[j] && reflect.DeepEqual(x, y) {
-				used[j] = true
-				continue next
-			}
-		}
-		return false
-	}
-	return true
-}
-
-// suiteTruncate shortens s to at most n runes, marking the cut, and
-// puts it on one line.
-func suiteTruncate(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}
-
-// suiteFailure is one failed case, for the verbose listing.
-type suiteFailure struct {
-	ID, Expr, Want, Got, Why string
 }
 
 // suiteTally collects the per-group counts of the groups that ran.
@@ -447,11 +126,11 @@ type suiteTally struct {
 	mu       sync.Mutex
 	pass     map[string]int
 	total    map[string]int
-	failures []suiteFailure
+	failures []jsonatasuite.Failure
 }
 
 // add records the outcome of one case.
-func (s *suiteTally) add(c *suiteCase, passed bool, f suiteFailure) {
+func (s *suiteTally) add(c *suiteCase, passed bool, f jsonatasuite.Failure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.total[c.Group]++
@@ -475,26 +154,14 @@ func (s *suiteTally) add(c *suiteCase, passed bool, f suiteFailure) {
 // itself is not compared). Depth and time limits of cases are not passed
 // on; each case runs under a 5 s context timeout.
 func TestOfficialSuite(t *testing.T) {
-	dir := os.Getenv(suiteEnvDir)
-	if dir == "" {
+	run, err := jsonatasuite.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run == nil {
 		t.Skip("set HOOKSTREAM_JSONATA_SUITE to the jsonata-js test/test-suite directory to run the official suite")
 	}
-	minRate := suiteDefaultMin
-	if s := os.Getenv(suiteEnvMin); s != "" {
-		v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
-		if err != nil {
-			t.Fatalf("%s=%q: not a percentage: %v", suiteEnvMin, s, err)
-		}
-		minRate = v
-	}
-	verbose := os.Getenv(suiteEnvVerbose) == "1"
-	groups, err := suiteLoad(dir)
-	if err != nil {
-		t.Fatalf("reading the suite in %s: %v", dir, err)
-	}
-	if len(groups) == 0 {
-		t.Fatalf("no groups in %s", filepath.Join(dir, "groups"))
-	}
+	minRate, verbose, groups := run.MinRate, run.Verbose, run.Groups
 
 	tally := &suiteTally{pass: map[string]int{}, total: map[string]int{}}
 	// The cleanup runs after every parallel group subtest has finished.
@@ -509,7 +176,7 @@ func TestOfficialSuite(t *testing.T) {
 					o = suiteEval(c.Expr, c.Input, c.Bindings, suiteCaseTimeout)
 				}
 				ok, why := suiteCheck(c, o)
-				f := suiteFailure{ID: c.ID(), Expr: c.Expr, Want: c.Want(), Got: o.Describe(), Why: why}
+				f := jsonatasuite.Failure{ID: c.ID(), Expr: c.Expr, Want: c.Want(), Got: o.Describe(), Why: why}
 				if c.Bad != "" {
 					f.Got = "-"
 				}
@@ -531,15 +198,10 @@ func suiteSummarize(t *testing.T, s *suiteTally, minRate float64, verbose bool) 
 	if len(s.total) == 0 {
 		return
 	}
-	names := make([]string, 0, len(s.total))
-	for g := range s.total {
-		names = append(names, g)
-	}
-	sort.Strings(names)
 	var b strings.Builder
 	pass, total := 0, 0
-	fmt.Fprintf(&b, "JSONata official suite (%s)\n", os.Getenv(suiteEnvDir))
-	for _, g := range names {
+	fmt.Fprintf(&b, "JSONata official suite (%s)\n", os.Getenv(jsonatasuite.EnvDir))
+	for _, g := range jsonatasuite.GroupNames(s.total) {
 		mark := ""
 		if s.pass[g] < s.total[g] {
 			mark = "  *"
@@ -548,20 +210,15 @@ func suiteSummarize(t *testing.T, s *suiteTally, minRate float64, verbose bool) 
 		pass += s.pass[g]
 		total += s.total[g]
 	}
-	rate := 100 * float64(pass) / float64(total)
+	rate := jsonatasuite.Rate(pass, total)
 	line := fmt.Sprintf("total: %d / %d (%.1f%%)", pass, total, rate)
 	fmt.Fprintf(&b, "  %s\n", line)
-	if verbose && len(s.failures) > 0 {
-		sort.Slice(s.failures, func(i, j int) bool { return s.failures[i].ID < s.failures[j].ID })
-		fmt.Fprintf(&b, "failing cases (%d):\n", len(s.failures))
-		for _, f := range s.failures {
-			fmt.Fprintf(&b, "  %s: %s\n    expr: %s\n    want: %s\n    got:  %s\n", f.ID, f.Why,
-				suiteTruncate(f.Expr, 100), suiteTruncate(f.Want, 200), suiteTruncate(f.Got, 200))
-		}
+	if verbose {
+		jsonatasuite.WriteFailures(&b, "", s.failures)
 	}
 	fmt.Print(b.String())
 	t.Log(line)
 	if rate < minRate {
-		t.Errorf("official suite pass rate %.1f%% (%d / %d) is below %s=%g%%", rate, pass, total, suiteEnvMin, minRate)
+		t.Errorf("official suite pass rate %.1f%% (%d / %d) is below %s=%g%%", rate, pass, total, jsonatasuite.EnvMin, minRate)
 	}
 }
