@@ -164,6 +164,18 @@ func TestDelivery_CrashRecovery(t *testing.T) {
 	}
 	allDelivered := rcv.waitFor(func() bool { return len(missing()) == 0 }, time.Until(deadline))
 	recovered := time.Since(killedAt)
+	// Retries still due (an attempt that timed out under load, though its
+	// receiver answered) come within a few retry intervals: wait until the
+	// receiver has been quiet that long before stopping the gateway, so
+	// that nothing is left pending when it stops.
+	for time.Now().Before(deadline) {
+		rcv.mu.Lock()
+		seen := rcv.requests
+		rcv.mu.Unlock()
+		if !rcv.waitFor(func() bool { return rcv.requests != seen }, 3*time.Second) {
+			break // quiet for 3 s
+		}
+	}
 	second.stop(t)
 	rcv.mu.Lock()
 	lost := missing()
