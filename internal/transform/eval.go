@@ -9,46 +9,20 @@ import (
 
 // frame is a scope of variable bindings.
 type frame struct {
-	names  []string
-	vals   []any
-	index  map[string]int // built once a frame holds more than frameIndexAt names
-	parent *frame
+	keyIndex // the variables' names
+	vals     []any
+	parent   *frame
 }
-
-const frameIndexAt = 8
 
 func newFrame(parent *frame) *frame { return &frame{parent: parent} }
-
-func (f *frame) find(name string) int {
-	if f.index != nil {
-		if i, ok := f.index[name]; ok {
-			return i
-		}
-		return -1
-	}
-	for i, n := range f.names {
-		if n == name {
-			return i
-		}
-	}
-	return -1
-}
 
 func (f *frame) bind(name string, v any) {
 	if i := f.find(name); i >= 0 {
 		f.vals[i] = v
 		return
 	}
-	f.names = append(f.names, name)
+	f.add(name)
 	f.vals = append(f.vals, v)
-	if f.index != nil {
-		f.index[name] = len(f.names) - 1
-	} else if len(f.names) > frameIndexAt {
-		f.index = make(map[string]int, 2*len(f.names))
-		for i, n := range f.names {
-			f.index[n] = i
-		}
-	}
 }
 
 func (f *frame) lookup(name string) (any, bool) {
@@ -354,7 +328,7 @@ func (e *evaluator) evalStages(stages []stage, input *array, env *frame) *array 
 func tupleFrame(env *frame, t *tuple) *frame {
 	// Full slice expressions: a binding made in this frame must not write
 	// into the tuple's arrays.
-	return &frame{names: t.names[:len(t.names):len(t.names)], vals: t.vals[:len(t.vals):len(t.vals)], parent: env}
+	return &frame{keyIndex: keyIndex{keys: t.names[:len(t.names):len(t.names)]}, vals: t.vals[:len(t.vals):len(t.vals)], parent: env}
 }
 
 func (e *evaluator) evalTupleStep(expr *node, input *array, tuples *array, env *frame) *array {
@@ -911,7 +885,7 @@ func (e *evaluator) evalObjectOne(pairs [][2]*node, item any, env *frame) any {
 	result := newObject(n)
 	for j := range n {
 		if v := e.eval(pairs[pairOf[j]][1], item, env); v != nil {
-			result.keys = append(result.keys, keys[j])
+			result.add(keys[j])
 			result.vals = append(result.vals, v)
 		}
 	}

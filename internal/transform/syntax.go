@@ -549,6 +549,12 @@ func (c *converter) addPredicate(res *node, f jparse.Node) {
 	if step.hasGroup {
 		throwCompile("S0209", "a predicate cannot follow a grouping expression in a step")
 	}
+	*stages = append(*stages, c.filter(step, f))
+}
+
+// filter converts a predicate [f] of step, resolving the parent slots it
+// seeks against the step.
+func (c *converter) filter(step *node, f jparse.Node) stage {
 	pred := c.convert(f)
 	if len(pred.seekingParent) > 0 {
 		for _, s := range pred.seekingParent {
@@ -560,7 +566,7 @@ func (c *converter) addPredicate(res *node, f jparse.Node) {
 		}
 		pushAncestry(step, pred)
 	}
-	*stages = append(*stages, stage{filter: pred})
+	return stage{filter: pred}
 }
 
 // path converts jparse's flattened path steps, as the reference's '.'
@@ -674,18 +680,7 @@ func (c *converter) step(s jparse.Node) *node {
 			return step
 		}
 		for _, f := range p.Filters {
-			pred := c.convert(f)
-			if len(pred.seekingParent) > 0 {
-				for _, sl := range pred.seekingParent {
-					if sl.level == 1 {
-						c.seekParent(step, sl)
-					} else {
-						sl.level--
-					}
-				}
-				pushAncestry(step, pred)
-			}
-			step.stages = append(step.stages, stage{filter: pred})
+			step.stages = append(step.stages, c.filter(step, f))
 		}
 		return step
 	}

@@ -46,33 +46,56 @@ func (a *array) push(v any) { a.items = append(a.items, v) }
 // object is a JSON object. Keys keep their insertion order, as JavaScript
 // objects do for non-integer keys.
 type object struct {
-	keys  []string
-	vals  []any
-	index map[string]int // built when the object grows past indexAt keys
+	keyIndex
+	vals []any
 	// input marks an object of a decoded input, which evaluations share:
 	// nothing may change it (a transform changes only its copies).
 	input bool
 }
 
-const indexAt = 12
-
-func newObject(capacity int) *object {
-	return &object{keys: make([]string, 0, capacity), vals: make([]any, 0, capacity)}
+// keyIndex is an ordered list of names, searched in order while short
+// and through a map once it holds more than indexAt.
+type keyIndex struct {
+	keys  []string
+	index map[string]int
 }
 
-func (o *object) find(k string) int {
-	if o.index != nil {
-		if i, ok := o.index[k]; ok {
+const indexAt = 12
+
+func (x *keyIndex) find(k string) int {
+	if x.index != nil {
+		if i, ok := x.index[k]; ok {
 			return i
 		}
 		return -1
 	}
-	for i, key := range o.keys {
+	for i, key := range x.keys {
 		if key == k {
 			return i
 		}
 	}
 	return -1
+}
+
+// add appends k, which must not be there.
+func (x *keyIndex) add(k string) {
+	x.keys = append(x.keys, k)
+	if x.index != nil {
+		x.index[k] = len(x.keys) - 1
+	} else if len(x.keys) > indexAt {
+		x.reindex()
+	}
+}
+
+func (x *keyIndex) reindex() {
+	x.index = make(map[string]int, 2*len(x.keys))
+	for i, key := range x.keys {
+		x.index[key] = i
+	}
+}
+
+func newObject(capacity int) *object {
+	return &object{keyIndex: keyIndex{keys: make([]string, 0, capacity)}, vals: make([]any, 0, capacity)}
 }
 
 func (o *object) get(k string) (any, bool) {
@@ -88,16 +111,8 @@ func (o *object) set(k string, v any) {
 		o.vals[i] = v
 		return
 	}
-	o.keys = append(o.keys, k)
+	o.add(k)
 	o.vals = append(o.vals, v)
-	if o.index != nil {
-		o.index[k] = len(o.keys) - 1
-	} else if len(o.keys) > indexAt {
-		o.index = make(map[string]int, len(o.keys)*2)
-		for i, key := range o.keys {
-			o.index[key] = i
-		}
-	}
 }
 
 func (o *object) remove(k string) {
@@ -108,10 +123,7 @@ func (o *object) remove(k string) {
 	o.keys = append(o.keys[:i], o.keys[i+1:]...)
 	o.vals = append(o.vals[:i], o.vals[i+1:]...)
 	if o.index != nil {
-		o.index = make(map[string]int, len(o.keys)*2)
-		for j, key := range o.keys {
-			o.index[key] = j
-		}
+		o.reindex()
 	}
 }
 
