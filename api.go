@@ -103,10 +103,11 @@ func (r *Router) apiListSources(w http.ResponseWriter, req *http.Request) error 
 
 func (r *Router) apiCreateSource(w http.ResponseWriter, req *http.Request) error {
 	var p SourceParams
-	if err := r.decodeBody(w, req, &p, sourceJSONColumns...); err != nil {
+	ctx, err := r.decodeBody(w, req, &p, sourceJSONColumns...)
+	if err != nil {
 		return err
 	}
-	s, err := r.CreateSource(req.Context(), p)
+	s, err := r.CreateSource(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -125,10 +126,11 @@ func (r *Router) apiGetSource(w http.ResponseWriter, req *http.Request) error {
 
 func (r *Router) apiUpdateSource(w http.ResponseWriter, req *http.Request) error {
 	var p SourceParams
-	if err := r.decodeBody(w, req, &p, sourceJSONColumns...); err != nil {
+	ctx, err := r.decodeBody(w, req, &p, sourceJSONColumns...)
+	if err != nil {
 		return err
 	}
-	s, err := r.UpdateSource(req.Context(), req.PathValue("id"), p)
+	s, err := r.UpdateSource(ctx, req.PathValue("id"), p)
 	if err != nil {
 		return err
 	}
@@ -163,10 +165,11 @@ func (r *Router) apiListDestinations(w http.ResponseWriter, req *http.Request) e
 
 func (r *Router) apiCreateDestination(w http.ResponseWriter, req *http.Request) error {
 	var p DestinationParams
-	if err := r.decodeBody(w, req, &p, destinationJSONColumns...); err != nil {
+	ctx, err := r.decodeBody(w, req, &p, destinationJSONColumns...)
+	if err != nil {
 		return err
 	}
-	d, err := r.CreateDestination(req.Context(), p)
+	d, err := r.CreateDestination(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -185,10 +188,11 @@ func (r *Router) apiGetDestination(w http.ResponseWriter, req *http.Request) err
 
 func (r *Router) apiUpdateDestination(w http.ResponseWriter, req *http.Request) error {
 	var p DestinationParams
-	if err := r.decodeBody(w, req, &p, destinationJSONColumns...); err != nil {
+	ctx, err := r.decodeBody(w, req, &p, destinationJSONColumns...)
+	if err != nil {
 		return err
 	}
-	d, err := r.UpdateDestination(req.Context(), req.PathValue("id"), p)
+	d, err := r.UpdateDestination(ctx, req.PathValue("id"), p)
 	if err != nil {
 		return err
 	}
@@ -224,10 +228,11 @@ func (r *Router) apiListConnections(w http.ResponseWriter, req *http.Request) er
 
 func (r *Router) apiCreateConnection(w http.ResponseWriter, req *http.Request) error {
 	var p ConnectionParams
-	if err := r.decodeBody(w, req, &p, connectionJSONColumns...); err != nil {
+	ctx, err := r.decodeBody(w, req, &p, connectionJSONColumns...)
+	if err != nil {
 		return err
 	}
-	c, err := r.CreateConnection(req.Context(), p)
+	c, err := r.CreateConnection(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -246,10 +251,11 @@ func (r *Router) apiGetConnection(w http.ResponseWriter, req *http.Request) erro
 
 func (r *Router) apiUpdateConnection(w http.ResponseWriter, req *http.Request) error {
 	var p ConnectionParams
-	if err := r.decodeBody(w, req, &p, connectionJSONColumns...); err != nil {
+	ctx, err := r.decodeBody(w, req, &p, connectionJSONColumns...)
+	if err != nil {
 		return err
 	}
-	c, err := r.UpdateConnection(req.Context(), req.PathValue("id"), p)
+	c, err := r.UpdateConnection(ctx, req.PathValue("id"), p)
 	if err != nil {
 		return err
 	}
@@ -284,7 +290,7 @@ func (r *Router) apiListEnvironments(w http.ResponseWriter, req *http.Request) e
 
 func (r *Router) apiCreateEnvironment(w http.ResponseWriter, req *http.Request) error {
 	var p EnvironmentParams
-	if err := r.decodeBody(w, req, &p); err != nil {
+	if err := r.decodeOrgBody(w, req, &p); err != nil {
 		return err
 	}
 	e, err := r.CreateEnvironment(req.Context(), p)
@@ -306,7 +312,7 @@ func (r *Router) apiGetEnvironment(w http.ResponseWriter, req *http.Request) err
 
 func (r *Router) apiUpdateEnvironment(w http.ResponseWriter, req *http.Request) error {
 	var p EnvironmentParams
-	if err := r.decodeBody(w, req, &p); err != nil {
+	if err := r.decodeOrgBody(w, req, &p); err != nil {
 		return err
 	}
 	e, err := r.UpdateEnvironment(req.Context(), req.PathValue("id"), p)
@@ -344,7 +350,7 @@ func (r *Router) apiListAPIKeys(w http.ResponseWriter, req *http.Request) error 
 
 func (r *Router) apiCreateAPIKey(w http.ResponseWriter, req *http.Request) error {
 	var p APIKeyParams
-	if err := r.decodeBody(w, req, &p); err != nil {
+	if err := r.decodeOrgBody(w, req, &p); err != nil {
 		return err
 	}
 	k, key, err := r.CreateAPIKey(req.Context(), p)

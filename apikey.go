@@ -15,16 +15,16 @@ import (
 
 // Authenticator authenticates REST API requests.
 type Authenticator interface {
-	// Authenticate returns the tenant req acts for, or an error wrapping
+	// Authenticate returns what req may act for, or an error wrapping
 	// ErrUnauthorized. r is the Router serving the request.
-	Authenticate(r *Router, req *http.Request) (Tenant, error)
+	Authenticate(r *Router, req *http.Request) (Credentials, error)
 }
 
 // AuthenticatorFunc adapts a function to an Authenticator.
-type AuthenticatorFunc func(r *Router, req *http.Request) (Tenant, error)
+type AuthenticatorFunc func(r *Router, req *http.Request) (Credentials, error)
 
 // Authenticate calls f.
-func (f AuthenticatorFunc) Authenticate(r *Router, req *http.Request) (Tenant, error) {
+func (f AuthenticatorFunc) Authenticate(r *Router, req *http.Request) (Credentials, error) {
 	return f(r, req)
 }
 
@@ -34,7 +34,7 @@ func (f AuthenticatorFunc) Authenticate(r *Router, req *http.Request) (Tenant, e
 type APIKeyAuthenticator struct{}
 
 // Authenticate looks the request's API key up.
-func (APIKeyAuthenticator) Authenticate(r *Router, req *http.Request) (Tenant, error) {
+func (APIKeyAuthenticator) Authenticate(r *Router, req *http.Request) (Credentials, error) {
 	key := req.Header.Get("X-API-Key")
 	if key == "" {
 		auth := req.Header.Get("Authorization")
@@ -43,7 +43,7 @@ func (APIKeyAuthenticator) Authenticate(r *Router, req *http.Request) (Tenant, e
 		}
 	}
 	if key == "" {
-		return Tenant{}, withMessage(ErrUnauthorized, "Missing API key")
+		return Credentials{}, withMessage(ErrUnauthorized, "Missing API key")
 	}
 	return r.AuthenticateKey(req.Context(), key)
 }
@@ -58,55 +58,92 @@ type APIKey = store.APIKey
 type APIKeyParams struct {
 	// Name labels the key.
 	Name string `json:"name"`
-	// EnvID is the environment of the caller's organization the key acts
-	// for. Defaults to the caller's environment.
+	// EnvID is the environment the key acts for. Defaults to the one the
+	// caller acts in; another environment of the organization needs the org
+	// scope (ErrForbidden without it).
 	EnvID string `json:"env_id"`
+	// Scopes are the key's scopes: ScopeEnvironment (the default) or
+	// ScopeOrg, which only a caller holding the org scope may grant.
+	Scopes []string `json:"scopes"`
 }
 
 // CreateAPIKey creates an API key for an environment of ctx's organization
 // and returns it with the key, which is shown only this once.
 func (r *Router) CreateAPIKey(ctx context.Context, p APIKeyParams) (*APIKey, string, error) {
-	t := r.tenant(ctx)
 	if err := required("name", p.Name); err != nil {
 		return nil, "", err
 	}
-	if p.EnvID != "" && p.EnvID != t.EnvID {
-		if _, err := r.GetEnvironment(ctx, p.EnvID); err != nil {
-			return nil, "", err
-		}
-		t.EnvID = p.EnvID
+	org, err := r.requestedOrgScope(ctx, p.Scopes)
+	if err != nil {
+		return nil, "", err
+	}
+	ctx, err = r.actIn(ctx, "", p.EnvID)
+	if err != nil {
+		return nil, "", err
 	}
 	key := "hs_live_" + randomHex(32)
-	k, err := r.storeAPIKey(ctx, t, p.Name, key)
+	k, err := r.storeAPIKey(ctx, r.tenant(ctx), p.Name, key, org)
 	return k, key, err
 }
 
+// requestedOrgScope validates the scopes asked for a new key and reports
+// whether they include the org scope.
+func (r *Router) requestedOrgScope(ctx context.Context, scopes []string) (bool, error) {
+	org := false
+	for i, s := range scopes {
+		switch s {
+		case ScopeEnvironment:
+		case ScopeOrg:
+			org = true
+		default:
+			return false, invalid(fmt.Sprintf("scopes[%d]", i), "must be one of %s, %s", ScopeEnvironment, ScopeOrg)
+		}
+	}
+	if org {
+		if err := r.requireOrgScope(ctx, "grant it"); err != nil {
+			return false, err
+		}
+	}
+	return org, nil
+}
+
 // RegisterAPIKey stores a key the caller chose (for example from a
-// configuration file) for ctx's tenant. Registering a key that exists
-// already is not an error.
+// configuration file) for ctx's own tenant, with the caller's scope: a
+// context carrying no credentials registers an org key. Registering a key
+// that exists already updates its scope.
 func (r *Router) RegisterAPIKey(ctx context.Context, name, key string) (*APIKey, error) {
 	if !apiKeyPattern.MatchString(key) {
 		return nil, invalid("key", "must be hs_live_ or hs_test_ followed by 64 lowercase hex digits")
 	}
+	c := r.caller(ctx).creds
 	existing := new(store.APIKey)
 	err := r.store.Lookup(ctx, existing, store.APIKeyHashKey(hashKey(key)))
-	if err == nil {
+	switch {
+	case err == nil && existing.OrgID != c.Tenant.OrgID:
+		return nil, withMessage(ErrConflict, "API key is registered in another organization")
+	case err == nil && hasOrgScope(existing.Scopes) == c.Org:
 		return existing, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
+	case err == nil:
+		existing.Scopes = scopesOf(c.Org)
+		existing.UpdatedAt = r.now()
+		if err := r.store.Update(ctx, existing); err != nil {
+			return nil, fmt.Errorf("register api key: %w", err)
+		}
+		return existing, nil
+	case !errors.Is(err, store.ErrNotFound):
 		return nil, err
 	}
-	return r.storeAPIKey(ctx, r.tenant(ctx), name, key)
+	return r.storeAPIKey(ctx, c.Tenant, name, key, c.Org)
 }
 
-func (r *Router) storeAPIKey(ctx context.Context, t Tenant, name, key string) (*APIKey, error) {
+func (r *Router) storeAPIKey(ctx context.Context, t Tenant, name, key string, org bool) (*APIKey, error) {
 	now := r.now()
 	k := &store.APIKey{
 		Meta:      store.Meta{ID: prefixAPIKey + randomHex(8), OrgID: t.OrgID, EnvID: t.EnvID, CreatedAt: now, UpdatedAt: now},
 		Name:      name,
 		KeyHash:   hashKey(key),
 		KeyPrefix: key[:12],
-		Scopes:    []string{"*"},
+		Scopes:    scopesOf(org),
 	}
 	if err := r.store.Create(ctx, k); err != nil {
 		return nil, fmt.Errorf("create api key: %w", storeError(err, "API key"))
@@ -114,17 +151,19 @@ func (r *Router) storeAPIKey(ctx context.Context, t Tenant, name, key string) (*
 	return k, nil
 }
 
-// ListAPIKeys lists ctx's tenant's API keys, newest first.
+// ListAPIKeys lists the API keys of the environment ctx acts in, newest
+// first.
 func (r *Router) ListAPIKeys(ctx context.Context, p ListParams) (Page[*APIKey], error) {
 	return listResources[*store.APIKey](ctx, r, store.KindAPIKey, p, nil)
 }
 
-// RevokeAPIKey deletes an API key of ctx's organization; it stops working
-// at once.
+// RevokeAPIKey deletes an API key; it stops working at once. A caller
+// without the org scope revokes only its own environment's keys (others are
+// ErrNotFound); with it, any key of its organization.
 func (r *Router) RevokeAPIKey(ctx context.Context, id string) error {
 	k := new(store.APIKey)
 	err := r.store.Lookup(ctx, k, store.IDKey(id))
-	if err == nil && k.OrgID != r.tenant(ctx).OrgID {
+	if err == nil && (k.OrgID != r.orgScope(ctx).OrgID || !r.visibleEnvironment(ctx, k.EnvID)) {
 		err = store.ErrNotFound
 	}
 	if err == nil {
@@ -133,19 +172,20 @@ func (r *Router) RevokeAPIKey(ctx context.Context, id string) error {
 	return storeError(err, "API key")
 }
 
-// AuthenticateKey returns the tenant of an API key, or ErrUnauthorized.
-func (r *Router) AuthenticateKey(ctx context.Context, key string) (Tenant, error) {
+// AuthenticateKey returns the credentials of an API key, or
+// ErrUnauthorized.
+func (r *Router) AuthenticateKey(ctx context.Context, key string) (Credentials, error) {
 	if !apiKeyPattern.MatchString(key) {
-		return Tenant{}, withMessage(ErrUnauthorized, "Invalid API key")
+		return Credentials{}, withMessage(ErrUnauthorized, "Invalid API key")
 	}
 	k := new(store.APIKey)
 	if err := r.store.Lookup(ctx, k, store.APIKeyHashKey(hashKey(key))); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return Tenant{}, withMessage(ErrUnauthorized, "Invalid API key")
+			return Credentials{}, withMessage(ErrUnauthorized, "Invalid API key")
 		}
-		return Tenant{}, err
+		return Credentials{}, err
 	}
-	return k.Tenant(), nil
+	return Credentials{Tenant: k.Tenant(), Org: hasOrgScope(k.Scopes)}, nil
 }
 
 // hashKey returns the hex SHA-256 of an API key. Keys carry 256 random

@@ -176,10 +176,11 @@ func (p *TestParams) event() testEvent {
 
 func (r *Router) apiTestConnection(w http.ResponseWriter, req *http.Request) error {
 	var p TestParams
-	if err := r.decodeBody(w, req, &p); err != nil {
+	ctx, err := r.decodeBody(w, req, &p)
+	if err != nil {
 		return err
 	}
-	res, err := r.TestConnection(req.Context(), req.PathValue("id"), p)
+	res, err := r.TestConnection(ctx, req.PathValue("id"), p)
 	if err != nil {
 		return err
 	}
@@ -189,10 +190,11 @@ func (r *Router) apiTestConnection(w http.ResponseWriter, req *http.Request) err
 
 func (r *Router) apiTestSource(w http.ResponseWriter, req *http.Request) error {
 	var p TestParams
-	if err := r.decodeBody(w, req, &p); err != nil {
+	ctx, err := r.decodeBody(w, req, &p)
+	if err != nil {
 		return err
 	}
-	res, err := r.TestSource(req.Context(), req.PathValue("id"), p)
+	res, err := r.TestSource(ctx, req.PathValue("id"), p)
 	if err != nil {
 		return err
 	}

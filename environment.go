@@ -18,15 +18,18 @@ type EnvironmentParams struct {
 }
 
 // orgScope returns the record scope of environments: the organization of
-// ctx's tenant, with no environment.
+// ctx's caller, with no environment.
 func (r *Router) orgScope(ctx context.Context) Tenant {
-	return Tenant{OrgID: r.tenant(ctx).OrgID}
+	return Tenant{OrgID: r.caller(ctx).creds.Tenant.OrgID}
 }
 
-// CreateEnvironment creates an environment in ctx's organization. Create an
-// API key for it (CreateAPIKey with its EnvID) to act in it: that is how a
-// second tenant is made.
+// CreateEnvironment creates an environment in ctx's organization; it needs
+// the org scope (ErrForbidden). Create an API key for it (CreateAPIKey with
+// its EnvID) to act in it: that is how a second tenant is made.
 func (r *Router) CreateEnvironment(ctx context.Context, p EnvironmentParams) (*Environment, error) {
+	if err := r.requireOrgScope(ctx, "create environments"); err != nil {
+		return nil, err
+	}
 	env := &Environment{}
 	if err := p.apply(env); err != nil {
 		return nil, err
@@ -43,7 +46,7 @@ func (r *Router) CreateEnvironment(ctx context.Context, p EnvironmentParams) (*E
 // name), creating it when missing. Servers call it at start-up for the
 // tenant of their bootstrap API key.
 func (r *Router) EnsureEnvironment(ctx context.Context, name string) (*Environment, error) {
-	t := r.tenant(ctx)
+	t := r.caller(ctx).creds.Tenant
 	env, err := r.GetEnvironment(ctx, t.EnvID)
 	if !errors.Is(err, ErrNotFound) {
 		return env, err
@@ -59,19 +62,34 @@ func (r *Router) EnsureEnvironment(ctx context.Context, name string) (*Environme
 	return env, nil
 }
 
-// GetEnvironment returns an environment of ctx's organization.
+// visibleEnvironment reports whether ctx's caller may see the environment
+// id: any of its organization with the org scope, else only its own.
+func (r *Router) visibleEnvironment(ctx context.Context, id string) bool {
+	c := r.caller(ctx).creds
+	return c.Org || id == c.Tenant.EnvID
+}
+
+// GetEnvironment returns an environment of ctx's organization (only the
+// caller's own without the org scope).
 func (r *Router) GetEnvironment(ctx context.Context, id string) (*Environment, error) {
-	s := r.orgScope(ctx)
-	env := &Environment{Meta: store.Meta{ID: id, OrgID: s.OrgID}}
+	if !r.visibleEnvironment(ctx, id) {
+		return nil, withMessage(ErrNotFound, "Environment not found")
+	}
+	env := &Environment{Meta: store.Meta{ID: id, OrgID: r.orgScope(ctx).OrgID}}
 	if err := r.store.Get(ctx, env); err != nil {
 		return nil, storeError(err, "Environment")
 	}
 	return env, nil
 }
 
-// ListEnvironments lists the environments of ctx's organization.
+// ListEnvironments lists the environments of ctx's organization, newest
+// first; without the org scope, only the caller's own.
 func (r *Router) ListEnvironments(ctx context.Context, p ListParams) (Page[*Environment], error) {
-	page, err := r.store.List(ctx, p.query(store.KindEnvironment, r.orgScope(ctx), nil))
+	var match func(store.Resource) bool
+	if own := r.caller(ctx).creds; !own.Org {
+		match = func(res store.Resource) bool { return res.GetMeta().ID == own.Tenant.EnvID }
+	}
+	page, err := r.store.List(ctx, p.query(store.KindEnvironment, r.orgScope(ctx), match))
 	if err != nil {
 		return Page[*Environment]{}, fmt.Errorf("list environments: %w", err)
 	}
@@ -82,7 +100,7 @@ func (r *Router) ListEnvironments(ctx context.Context, p ListParams) (Page[*Envi
 	return out, nil
 }
 
-// UpdateEnvironment renames an environment.
+// UpdateEnvironment renames an environment the caller can see.
 func (r *Router) UpdateEnvironment(ctx context.Context, id string, p EnvironmentParams) (*Environment, error) {
 	env, err := r.GetEnvironment(ctx, id)
 	if err != nil {
@@ -100,16 +118,18 @@ func (r *Router) UpdateEnvironment(ctx context.Context, id string, p Environment
 
 // DeleteEnvironment deletes an environment of ctx's organization and
 // revokes its API keys. The caller's own environment cannot be deleted
-// (ErrConflict). Resources in it stay stored but unreachable.
+// (ErrConflict), so an organization always keeps one; another environment
+// needs the org scope (without it, ErrNotFound). Resources in it stay
+// stored but unreachable.
 func (r *Router) DeleteEnvironment(ctx context.Context, id string) error {
-	t := r.tenant(ctx)
-	if id == t.EnvID {
+	own := r.caller(ctx).creds.Tenant
+	if id == own.EnvID {
 		return withMessage(ErrConflict, "Cannot delete the environment of the current API key")
 	}
 	if _, err := r.GetEnvironment(ctx, id); err != nil {
 		return err
 	}
-	envTenant := Tenant{OrgID: t.OrgID, EnvID: id}
+	envTenant := Tenant{OrgID: own.OrgID, EnvID: id}
 	keys, err := store.ListAll[*store.APIKey](ctx, r.store, store.ListQuery{Kind: store.KindAPIKey, Tenant: envTenant})
 	if err != nil {
 		return fmt.Errorf("delete environment: %w", err)

@@ -2,6 +2,7 @@ package hookstream
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,12 +92,12 @@ func (r *Router) wrap(e endpoint) http.Handler {
 			}
 		}()
 		if !e.public {
-			t, err := r.cfg.Authenticator.Authenticate(r, req)
+			ctx, err := r.authenticate(req)
 			if err != nil {
 				r.writeError(w, reqID, err)
 				return
 			}
-			req = req.WithContext(WithTenant(req.Context(), t))
+			req = req.WithContext(ctx)
 		}
 		if err := e.handle(w, req); err != nil {
 			if errors.Is(err, store.ErrInvalidCursor) {
@@ -105,6 +106,17 @@ func (r *Router) wrap(e endpoint) http.Handler {
 			r.writeError(w, reqID, err)
 		}
 	})
+}
+
+// authenticate returns req's context acting as its credentials, in the
+// environment its query names with org_id and env_id (its own by default).
+func (r *Router) authenticate(req *http.Request) (context.Context, error) {
+	c, err := r.cfg.Authenticator.Authenticate(r, req)
+	if err != nil {
+		return nil, err
+	}
+	q := req.URL.Query()
+	return r.actIn(WithCredentials(req.Context(), c), q.Get("org_id"), q.Get("env_id"))
 }
 
 // errInvalidCursor answers a list request whose cursor the listing did not
@@ -192,31 +204,70 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// decodeBody reads a management request's JSON object into dst. Fields
-// named in jsonColumns may also be sent as JSON-encoded strings. org_id and
-// env_id in the body are not read: a request always acts for its API key's
-// tenant (hookstream's examples send placeholders there).
-func (r *Router) decodeBody(w http.ResponseWriter, req *http.Request, dst any, jsonColumns ...string) error {
+// decodeBody reads a management request's JSON object into dst, and
+// returns req's context acting in the tenant the body names with org_id and
+// env_id (hookstream's examples send both; the caller's own by default).
+// Fields named in jsonColumns may also be sent as JSON-encoded strings.
+func (r *Router) decodeBody(w http.ResponseWriter, req *http.Request, dst any, jsonColumns ...string) (context.Context, error) {
+	fields, err := r.readBody(w, req, jsonColumns)
+	if err != nil {
+		return nil, err
+	}
+	var orgID, envID string
+	if err := stringField(fields, "org_id", &orgID); err != nil {
+		return nil, err
+	}
+	if err := stringField(fields, "env_id", &envID); err != nil {
+		return nil, err
+	}
+	ctx, err := r.actIn(req.Context(), orgID, envID)
+	if err != nil {
+		return nil, err
+	}
+	return ctx, decodeFields(fields, dst)
+}
+
+// decodeOrgBody reads the body of an organization-level request
+// (environments, API keys) into dst: a body's org_id must be the caller's
+// own, and env_id, where the request takes one, is dst's to interpret.
+func (r *Router) decodeOrgBody(w http.ResponseWriter, req *http.Request, dst any) error {
+	fields, err := r.readBody(w, req, nil)
+	if err != nil {
+		return err
+	}
+	var orgID string
+	if err := stringField(fields, "org_id", &orgID); err != nil {
+		return err
+	}
+	if _, err := r.actIn(req.Context(), orgID, ""); err != nil {
+		return err
+	}
+	return decodeFields(fields, dst)
+}
+
+// readBody reads a management request's body as a JSON object's fields,
+// turning the JSON-encoded strings of jsonColumns into their JSON values.
+func (r *Router) readBody(w http.ResponseWriter, req *http.Request, jsonColumns []string) (map[string]json.RawMessage, error) {
 	if ct := req.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return withMessage(errUnsupportedMedia, "Content-Type must be application/json")
+			return nil, withMessage(errUnsupportedMedia, "Content-Type must be application/json")
 		}
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.cfg.MaxRequestBytes))
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			return err
+			return nil, err
 		}
-		return withMessage(errBadRequest, "Invalid body: could not read it")
+		return nil, withMessage(errBadRequest, "Invalid body: could not read it")
 	}
 	if jsonDepth(data) > maxRequestDepth {
-		return withMessage(errBadRequest, fmt.Sprintf("Invalid JSON body: nested deeper than %d levels", maxRequestDepth))
+		return nil, withMessage(errBadRequest, fmt.Sprintf("Invalid JSON body: nested deeper than %d levels", maxRequestDepth))
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
-		return withMessage(errBadRequest, "Invalid JSON body: expected a JSON object")
+		return nil, withMessage(errBadRequest, "Invalid JSON body: expected a JSON object")
 	}
 	for _, name := range jsonColumns {
 		raw, ok := fields[name]
@@ -225,10 +276,28 @@ func (r *Router) decodeBody(w http.ResponseWriter, req *http.Request, dst any, j
 		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil || !json.Valid([]byte(s)) {
-			return invalid(name, "must be JSON")
+			return nil, invalid(name, "must be JSON")
 		}
 		fields[name] = json.RawMessage(s)
 	}
+	return fields, nil
+}
+
+// stringField reads the optional string field name of a body; null reads
+// as absent.
+func stringField(fields map[string]json.RawMessage, name string, dst *string) error {
+	raw, ok := fields[name]
+	if !ok || isNull(raw) {
+		return nil
+	}
+	if json.Unmarshal(raw, dst) != nil {
+		return invalid(name, "must be a string")
+	}
+	return nil
+}
+
+// decodeFields decodes a body's fields into dst.
+func decodeFields(fields map[string]json.RawMessage, dst any) error {
 	normalized, err := json.Marshal(fields)
 	if err != nil {
 		return withMessage(errBadRequest, "Invalid JSON body")

@@ -24,7 +24,6 @@
 package hookstream
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -295,18 +294,3 @@ func (r *Router) now() time.Time { return r.cfg.Now().UTC() }
 
 // Tenant is an organization and environment: the scope of every resource.
 type Tenant = store.Tenant
-
-type tenantKey struct{}
-
-// WithTenant returns a context whose Go API calls act for tenant t.
-func WithTenant(ctx context.Context, t Tenant) context.Context {
-	return context.WithValue(ctx, tenantKey{}, t)
-}
-
-// tenant returns the tenant of ctx, or the default tenant.
-func (r *Router) tenant(ctx context.Context) Tenant {
-	if t, ok := ctx.Value(tenantKey{}).(Tenant); ok {
-		return t
-	}
-	return r.cfg.DefaultTenant
-}

@@ -116,10 +116,11 @@ func (r *Router) apiListTopics(w http.ResponseWriter, req *http.Request) error {
 
 func (r *Router) apiCreateTopic(w http.ResponseWriter, req *http.Request) error {
 	var p TopicParams
-	if err := r.decodeBody(w, req, &p, "schema"); err != nil {
+	ctx, err := r.decodeBody(w, req, &p, "schema")
+	if err != nil {
 		return err
 	}
-	t, err := r.CreateTopic(req.Context(), p)
+	t, err := r.CreateTopic(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -146,10 +147,11 @@ func (r *Router) apiGetTopic(w http.ResponseWriter, req *http.Request) error {
 
 func (r *Router) apiUpdateTopic(w http.ResponseWriter, req *http.Request) error {
 	var p TopicParams
-	if err := r.decodeBody(w, req, &p, "schema"); err != nil {
+	ctx, err := r.decodeBody(w, req, &p, "schema")
+	if err != nil {
 		return err
 	}
-	t, err := r.UpdateTopic(req.Context(), req.PathValue("id"), p)
+	t, err := r.UpdateTopic(ctx, req.PathValue("id"), p)
 	if err != nil {
 		return err
 	}
@@ -199,10 +201,11 @@ func (r *Router) apiListSubscriptions(w http.ResponseWriter, req *http.Request) 
 
 func (r *Router) apiSubscribe(w http.ResponseWriter, req *http.Request) error {
 	var p SubscribeParams
-	if err := r.decodeBody(w, req, &p, "filter_rules"); err != nil {
+	ctx, err := r.decodeBody(w, req, &p, "filter_rules")
+	if err != nil {
 		return err
 	}
-	s, err := r.Subscribe(req.Context(), req.PathValue("id"), p)
+	s, err := r.Subscribe(ctx, req.PathValue("id"), p)
 	if err != nil {
 		return err
 	}
@@ -212,10 +215,11 @@ func (r *Router) apiSubscribe(w http.ResponseWriter, req *http.Request) error {
 
 func (r *Router) apiUpdateSubscription(w http.ResponseWriter, req *http.Request) error {
 	var p SubscribeParams
-	if err := r.decodeBody(w, req, &p, "filter_rules"); err != nil {
+	ctx, err := r.decodeBody(w, req, &p, "filter_rules")
+	if err != nil {
 		return err
 	}
-	s, err := r.UpdateSubscription(req.Context(), req.PathValue("id"), req.PathValue("sub_id"), p)
+	s, err := r.UpdateSubscription(ctx, req.PathValue("id"), req.PathValue("sub_id"), p)
 	if err != nil {
 		return err
 	}
@@ -233,10 +237,11 @@ func (r *Router) apiUnsubscribe(w http.ResponseWriter, req *http.Request) error 
 
 func (r *Router) apiTestSubscription(w http.ResponseWriter, req *http.Request) error {
 	var p TestParams
-	if err := r.decodeBody(w, req, &p); err != nil {
+	ctx, err := r.decodeBody(w, req, &p)
+	if err != nil {
 		return err
 	}
-	res, err := r.TestSubscription(req.Context(), req.PathValue("id"), req.PathValue("sub_id"), p)
+	res, err := r.TestSubscription(ctx, req.PathValue("id"), req.PathValue("sub_id"), p)
 	if err != nil {
 		return err
 	}
