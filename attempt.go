@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/hookstream-go/hookstream/internal/retry"
@@ -40,7 +38,7 @@ func (r *Router) attempt(ctx context.Context, j job) finished {
 		return dead("destination no longer exists")
 	}
 	a.DestinationName = dst.Name
-	a.RequestURL, a.RequestMethod = dst.URL, dst.Method
+	a.RequestURL, a.RequestMethod = redactURL(dst.URL), dst.Method
 
 	ev, err := j.ev, error(nil)
 	if ev == nil {
@@ -130,29 +128,13 @@ func transformInput(ev *store.Event) []byte {
 // recordResponse copies what the attempt sent and got into its record.
 func recordResponse(a *store.Attempt, resp *Response) {
 	if resp.Request.URL != "" {
-		a.RequestURL, a.RequestMethod = resp.Request.URL, resp.Request.Method
+		a.RequestURL, a.RequestMethod = redactURL(resp.Request.URL), resp.Request.Method
 	}
 	a.RequestHeaders = flatHeaders(resp.Request.Header, true)
 	a.ResponseStatus = resp.Status
 	a.ResponseHeaders = flatHeaders(resp.Header, false)
 	a.ResponseBody = string(resp.Body)
 	a.ResponseBodyTruncated = resp.Truncated
-}
-
-// flatHeaders joins header values; redact hides credentials.
-func flatHeaders(h http.Header, redact bool) map[string]string {
-	if h == nil {
-		return nil
-	}
-	out := make(map[string]string, len(h))
-	for k, v := range h {
-		val := strings.Join(v, ", ")
-		if redact && (k == "Authorization" || isSecretKey(k)) {
-			val = *maskSecret(val)
-		}
-		out[k] = val
-	}
-	return out
 }
 
 // retryPolicy is the destination's retry policy.

@@ -157,7 +157,9 @@ func (r *Router) withDestinationCounters(ctx context.Context, dst *store.Destina
 func (r *Router) applyDestination(p *DestinationParams, dst *store.Destination) error {
 	set(&dst.Name, p.Name)
 	set(&dst.Slug, p.Slug)
-	set(&dst.URL, p.URL)
+	if p.URL != nil {
+		dst.URL = keepRedactedURL(*p.URL, dst.URL)
+	}
 	set(&dst.TimeoutMS, p.TimeoutMS)
 	set(&dst.AuthType, p.AuthType)
 	setJSON(&dst.AuthConfig, keepMasked(p.AuthConfig, dst.AuthConfig))
@@ -181,10 +183,7 @@ func (r *Router) applyDestination(p *DestinationParams, dst *store.Destination) 
 		dst.Method = strings.ToUpper(*p.Method)
 	}
 	if p.Headers != nil {
-		dst.Headers = make(map[string]string, len(p.Headers))
-		for k, v := range p.Headers {
-			dst.Headers[k] = v
-		}
+		dst.Headers = keepMaskedHeaders(p.Headers, dst.Headers)
 	}
 	if p.Timeout != nil && p.TimeoutMS == nil {
 		dst.TimeoutMS = *p.Timeout * 1000

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 
-	"github.com/hookstream-go/hookstream/internal/signature"
 	"github.com/hookstream-go/hookstream/store"
 )
 
@@ -49,39 +48,3 @@ func checkObject(field string, raw json.RawMessage) error {
 }
 
 func isConflict(err error) bool { return errors.Is(err, store.ErrConflict) }
-
-// keepMasked returns the JSON object p with every masked string value (as
-// responses show secrets) replaced by the stored value of old, so a client
-// that sends back what it read does not overwrite secrets with masks.
-func keepMasked(p, old json.RawMessage) json.RawMessage {
-	if len(p) == 0 || len(old) == 0 || !bytes.Contains(p, []byte("••••")) {
-		return p
-	}
-	var next, prev map[string]any
-	if json.Unmarshal(p, &next) != nil || json.Unmarshal(old, &prev) != nil {
-		return p
-	}
-	restoreMasked(next, prev)
-	out, err := json.Marshal(next)
-	if err != nil {
-		return p
-	}
-	return out
-}
-
-func restoreMasked(next, prev map[string]any) {
-	for k, v := range next {
-		switch v := v.(type) {
-		case string:
-			if signature.IsMasked(v) {
-				if old, ok := prev[k]; ok {
-					next[k] = old
-				}
-			}
-		case map[string]any:
-			if old, ok := prev[k].(map[string]any); ok {
-				restoreMasked(v, old)
-			}
-		}
-	}
-}

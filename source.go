@@ -152,7 +152,7 @@ func (p *SourceParams) apply(src *store.Source) error {
 	set(&src.Slug, p.Slug)
 	set(&src.Description, p.Description)
 	set(&src.Type, p.Type)
-	setJSON(&src.SourceConfig, p.SourceConfig)
+	setJSON(&src.SourceConfig, keepMasked(p.SourceConfig, src.SourceConfig))
 	set(&src.VerificationEnabled, p.VerificationEnabled)
 	if p.VerificationSecret != nil && !signature.IsMasked(*p.VerificationSecret) {
 		src.VerificationSecret = *p.VerificationSecret
@@ -177,7 +177,19 @@ func (p *SourceParams) apply(src *store.Source) error {
 			return err
 		}
 	}
+	if p.VerificationEnabled == nil && p.configuresVerification() {
+		src.VerificationEnabled = true
+	}
 	return validateSource(src)
+}
+
+// configuresVerification reports whether p sets a verification type or
+// secret: that turns verification on unless p says verification_enabled:
+// false, so a source is never half-configured (a secret that nothing
+// checks).
+func (p *SourceParams) configuresVerification() bool {
+	return p.VerificationType != nil && *p.VerificationType != "" ||
+		p.VerificationSecret != nil && *p.VerificationSecret != "" && !signature.IsMasked(*p.VerificationSecret)
 }
 
 func validateSource(src *store.Source) error {

@@ -2,10 +2,8 @@ package hookstream
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
 
-	"github.com/hookstream-go/hookstream/internal/signature"
 )
 
 // The wire forms of resources, as spec §2 and the seed pages define them:
@@ -72,56 +70,6 @@ func wireJSON(v any) *string {
 	return &s
 }
 
-// maskSecret shows only the last 4 characters of a secret (none of a
-// short one), null when empty.
-func maskSecret(s string) *string {
-	if s == "" {
-		return nil
-	}
-	m := signature.Mask(s)
-	return &m
-}
-
-// secretKeys are the keys of JSON configuration objects whose values are
-// masked in responses.
-func isSecretKey(k string) bool {
-	k = strings.ToLower(k)
-	for _, word := range []string{"secret", "password", "token", "key", "value", "credential"} {
-		if strings.Contains(k, word) {
-			return true
-		}
-	}
-	return false
-}
-
-// maskJSON masks the secret-looking string values of a JSON object
-// (recursively) and returns it JSON-encoded, null when empty.
-func maskJSON(raw json.RawMessage) *string {
-	if len(raw) == 0 || isNull(raw) {
-		return nil
-	}
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return nil
-	}
-	return wireJSON(maskValue(v))
-}
-
-func maskValue(v any) any {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return v
-	}
-	for k, val := range obj {
-		if s, ok := val.(string); ok && isSecretKey(k) {
-			obj[k] = *maskSecret(s)
-		} else {
-			obj[k] = maskValue(val)
-		}
-	}
-	return obj
-}
-
 type wireSource struct {
 	ID                      string  `json:"id"`
 	OrgID                   string  `json:"org_id"`
@@ -158,7 +106,7 @@ func toWireSource(s *Source, base string) wireSource {
 	return wireSource{
 		ID: s.ID, OrgID: s.OrgID, EnvID: s.EnvID, Slug: s.Slug, Name: s.Name,
 		Description: wireString(s.Description), Template: wireString(s.Template), Type: s.Type,
-		SourceConfig:            wireJSON(s.SourceConfig),
+		SourceConfig:            maskJSON(s.SourceConfig),
 		VerificationEnabled:     wireBool(s.VerificationEnabled),
 		VerificationType:        wireString(s.VerificationType),
 		VerificationSecret:      maskSecret(s.VerificationSecret),
@@ -215,7 +163,7 @@ type wireDestination struct {
 func toWireDestination(d *Destination) wireDestination {
 	return wireDestination{
 		ID: d.ID, OrgID: d.OrgID, EnvID: d.EnvID, Name: d.Name, Slug: d.Slug, Type: d.Type,
-		URL: wireString(d.URL), Method: d.Method, Headers: wireJSON(d.Headers), TimeoutMS: d.TimeoutMS,
+		URL: wireString(redactURL(d.URL)), Method: d.Method, Headers: wireJSON(maskHeaders(d.Headers)), TimeoutMS: d.TimeoutMS,
 		AuthType: d.AuthType, AuthConfig: maskJSON(d.AuthConfig), Status: d.Status,
 		EventCount: d.EventCount, LastDeliveryAt: wireTime(d.LastDeliveryAt),
 		CreatedAt: mustTime(d.CreatedAt), UpdatedAt: mustTime(d.UpdatedAt),
