@@ -3,7 +3,6 @@ package hookstream
 import (
 	"encoding/json"
 	"time"
-
 )
 
 // The wire forms of resources, as spec §2 and the seed pages define them:
