@@ -57,19 +57,22 @@ type APIKey = store.APIKey
 // APIKeyParams creates an API key.
 type APIKeyParams struct {
 	// Name labels the key.
-	Name string `json:"name"`
+	Name string `json:"name" limit:"200"`
 	// EnvID is the environment the key acts for. Defaults to the one the
 	// caller acts in; another environment of the organization needs the org
 	// scope (ErrForbidden without it).
-	EnvID string `json:"env_id"`
+	EnvID string `json:"env_id" limit:"64"`
 	// Scopes are the key's scopes: ScopeEnvironment (the default) or
 	// ScopeOrg, which only a caller holding the org scope may grant.
-	Scopes []string `json:"scopes"`
+	Scopes []string `json:"scopes" limit:"2,item=16"`
 }
 
 // CreateAPIKey creates an API key for an environment of ctx's organization
 // and returns it with the key, which is shown only this once.
 func (r *Router) CreateAPIKey(ctx context.Context, p APIKeyParams) (*APIKey, string, error) {
+	if err := checkLimits(&p); err != nil {
+		return nil, "", err
+	}
 	if err := required("name", p.Name); err != nil {
 		return nil, "", err
 	}

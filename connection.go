@@ -25,21 +25,21 @@ type Connection struct {
 // DestinationID and Name are required on create; SourceID and DestinationID
 // cannot change on update. Nil fields keep their value (or default).
 type ConnectionParams struct {
-	SourceID      string  `json:"source_id"`
-	DestinationID string  `json:"destination_id"`
-	Name          *string `json:"name"`
-	Description   *string `json:"description"`
+	SourceID      string  `json:"source_id" limit:"id=src"`
+	DestinationID string  `json:"destination_id" limit:"id=dst"`
+	Name          *string `json:"name" limit:"200"`
+	Description   *string `json:"description" limit:"2000"`
 	// FilterRules replaces the rules (an empty list removes them). All
 	// rules must match (AND).
-	FilterRules FilterRules `json:"filter_rules"`
+	FilterRules FilterRules `json:"filter_rules" limit:"50"`
 	// Enabled defaults to true.
 	Enabled *bool `json:"enabled"`
 	// Status is active (default), paused (deliveries are held until it is
 	// active again) or disabled (skipped).
-	Status *string `json:"status"`
+	Status *string `json:"status" limit:"64"`
 	// TransformEnabled defaults to false; true needs TransformExpression.
 	TransformEnabled    *bool   `json:"transform_enabled"`
-	TransformExpression *string `json:"transform_expression"`
+	TransformExpression *string `json:"transform_expression" limit:"65536"`
 }
 
 // errEndsNotFound is the spec's answer for a connection whose source or
@@ -51,6 +51,9 @@ var errEndsNotFound = withMessage(ErrNotFound, "Source or destination not found"
 // filter rules or a transform that does not compile with a
 // *ValidationError.
 func (r *Router) CreateConnection(ctx context.Context, p ConnectionParams) (*Connection, error) {
+	if err := checkLimits(&p); err != nil {
+		return nil, err
+	}
 	if err := required("source_id", p.SourceID); err != nil {
 		return nil, err
 	}
@@ -115,6 +118,9 @@ func (r *Router) ListConnections(ctx context.Context, p ListConnectionsParams) (
 // UpdateConnection changes the fields set in p. Resuming a paused
 // connection releases the deliveries it held.
 func (r *Router) UpdateConnection(ctx context.Context, id string, p ConnectionParams) (*Connection, error) {
+	if err := checkLimits(&p); err != nil {
+		return nil, err
+	}
 	conn := new(store.Connection)
 	wasPaused := false
 	err := r.updateResource(ctx, conn, id, func() error {
@@ -175,6 +181,9 @@ func (r *Router) describeConnection(ctx context.Context, conn *store.Connection)
 
 // applyConnection writes p into conn and validates the result.
 func (r *Router) applyConnection(p *ConnectionParams, conn *store.Connection) error {
+	if err := checkLimits(p); err != nil {
+		return err
+	}
 	set(&conn.Name, p.Name)
 	set(&conn.Description, p.Description)
 	set(&conn.Enabled, p.Enabled)

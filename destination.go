@@ -44,28 +44,28 @@ type Destination struct {
 // unset: on create they take their defaults, on update they keep their
 // value. A JSON field set to the literal null clears it.
 type DestinationParams struct {
-	Name   *string `json:"name"`
-	Slug   *string `json:"slug"`
-	Type   *string `json:"type"`
-	URL    *string `json:"url"`
-	Method *string `json:"method"`
+	Name   *string `json:"name" limit:"200"`
+	Slug   *string `json:"slug" limit:"100"`
+	Type   *string `json:"type" limit:"64"`
+	URL    *string `json:"url" limit:"2048"`
+	Method *string `json:"method" limit:"16"`
 	// Headers replaces the extra request headers (an empty map clears them).
-	Headers   map[string]string `json:"headers"`
+	Headers   map[string]string `json:"headers" limit:"50,key=256,value=8192"`
 	TimeoutMS *int              `json:"timeout_ms"`
 	// Timeout is the timeout in seconds, an alias of TimeoutMS.
 	Timeout                 *int            `json:"timeout"`
-	AuthType                *string         `json:"auth_type"`
-	AuthConfig              json.RawMessage `json:"auth_config"`
-	Status                  *string         `json:"status"`
+	AuthType                *string         `json:"auth_type" limit:"64"`
+	AuthConfig              json.RawMessage `json:"auth_config" limit:"16384"`
+	Status                  *string         `json:"status" limit:"64"`
 	RetryEnabled            *bool           `json:"retry_enabled"`
 	RetryMaxAttempts        *int            `json:"retry_max_attempts"`
-	RetryBackoffType        *string         `json:"retry_backoff_type"`
-	RetryIntervals          []int           `json:"retry_intervals"`
+	RetryBackoffType        *string         `json:"retry_backoff_type" limit:"64"`
+	RetryIntervals          []int           `json:"retry_intervals" limit:"20"`
 	CircuitBreakerEnabled   *bool           `json:"circuit_breaker_enabled"`
 	CircuitBreakerThreshold *int            `json:"circuit_breaker_threshold"`
 	CircuitBreakerResetMS   *int            `json:"circuit_breaker_reset_ms"`
-	ProviderConfig          json.RawMessage `json:"provider_config"`
-	SigningConfig           json.RawMessage `json:"signing_config"`
+	ProviderConfig          json.RawMessage `json:"provider_config" limit:"16384"`
+	SigningConfig           json.RawMessage `json:"signing_config" limit:"16384"`
 	MaxConcurrency          *int            `json:"max_concurrency"`
 }
 
@@ -155,6 +155,9 @@ func (r *Router) withDestinationCounters(ctx context.Context, dst *store.Destina
 
 // applyDestination writes p into dst and validates the result.
 func (r *Router) applyDestination(p *DestinationParams, dst *store.Destination) error {
+	if err := checkLimits(p); err != nil {
+		return err
+	}
 	set(&dst.Name, p.Name)
 	set(&dst.Slug, p.Slug)
 	if p.URL != nil {

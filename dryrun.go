@@ -16,13 +16,13 @@ type TestParams struct {
 	// ContentType is not JSON (to test form bodies, say).
 	Payload json.RawMessage `json:"payload"`
 	// Headers are the request headers.
-	Headers map[string]string `json:"headers"`
+	Headers map[string]string `json:"headers" limit:"100,key=256,value=8192"`
 	// Method defaults to POST.
-	Method string `json:"method"`
+	Method string `json:"method" limit:"16"`
 	// ContentType defaults to application/json.
-	ContentType string `json:"content_type"`
+	ContentType string `json:"content_type" limit:"256"`
 	// SourceIP is the client address.
-	SourceIP string `json:"source_ip"`
+	SourceIP string `json:"source_ip" limit:"64"`
 	// Topic is the topic slug, for subscription dry runs.
 	Topic string `json:"-"`
 }
@@ -70,6 +70,9 @@ type SourceRouteTest struct {
 // saw) and the body its destination would receive. Nothing is stored or
 // delivered.
 func (r *Router) TestConnection(ctx context.Context, connectionID string, p TestParams) (*RouteTest, error) {
+	if err := checkLimits(&p); err != nil {
+		return nil, err
+	}
 	conn := new(store.Connection)
 	if err := r.getResource(ctx, conn, connectionID); err != nil {
 		return nil, storeError(err, "Connection")
@@ -84,6 +87,9 @@ func (r *Router) TestConnection(ctx context.Context, connectionID string, p Test
 // TestSource dry-runs a sample event through every connection of a
 // source. Nothing is stored or delivered.
 func (r *Router) TestSource(ctx context.Context, sourceID string, p TestParams) (*SourceTest, error) {
+	if err := checkLimits(&p); err != nil {
+		return nil, err
+	}
 	if _, err := r.GetSource(ctx, sourceID); err != nil {
 		return nil, err
 	}

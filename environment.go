@@ -13,8 +13,8 @@ type Environment = store.Environment
 
 // EnvironmentParams creates or updates an environment.
 type EnvironmentParams struct {
-	Name *string `json:"name"`
-	Slug *string `json:"slug"`
+	Name *string `json:"name" limit:"200"`
+	Slug *string `json:"slug" limit:"100"`
 }
 
 // orgScope returns the record scope of environments: the organization of
@@ -143,6 +143,9 @@ func (r *Router) DeleteEnvironment(ctx context.Context, id string) error {
 }
 
 func (p *EnvironmentParams) apply(env *Environment) error {
+	if err := checkLimits(p); err != nil {
+		return err
+	}
 	set(&env.Name, p.Name)
 	set(&env.Slug, p.Slug)
 	if err := required("name", env.Name); err != nil {

@@ -21,9 +21,9 @@ import (
 // json.RawMessage("null") for JSON null, since a nil Value means "no value"
 // (which only exists allows, meaning true).
 type FilterRule struct {
-	Field string `json:"field"`
-	Op    string `json:"op"`
-	Value any    `json:"value,omitempty"`
+	Field string `json:"field" limit:"256"`
+	Op    string `json:"op" limit:"32"`
+	Value any    `json:"value,omitempty" limit:"4096"`
 }
 
 // FilterRules is a list of rules that must all match (an empty list

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,13 +53,87 @@ func (r *Router) newMux() http.Handler {
 		}
 		return withMessage(ErrNotFound, "Not found")
 	}})
+	unrouted := r.wrap(endpoint{public: true, handle: func(w http.ResponseWriter, req *http.Request) error {
+		return withMessage(ErrNotFound, "Not found")
+	}})
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !cleanPath(req.URL) {
+			unrouted.ServeHTTP(w, req)
+			return
+		}
 		if _, pattern := mux.Handler(req); pattern == "" {
 			notFound.ServeHTTP(w, req)
 			return
 		}
 		mux.ServeHTTP(w, req)
 	})
+}
+
+// cleanPath reports whether a request path is one the API routes as it
+// is: no empty, "." or ".." segments, no encoded slashes. ServeMux would
+// redirect the others (307); the API answers them with a JSON 404.
+func cleanPath(u *url.URL) bool {
+	if strings.Contains(u.Path, "//") || strings.Contains(strings.ToLower(u.RawPath), "%2f") {
+		return false
+	}
+	for seg := range strings.SplitSeq(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// maxPathID bounds the IDs and slugs of request paths.
+const maxPathID = 128
+
+// pathResources names the resource of a path parameter by the segment
+// before it, for its 404.
+var pathResources = map[string]string{
+	"sources": "Source", "ingest": "Source", "destinations": "Destination", "connections": "Connection",
+	"events": "Event", "delivery-attempts": "Delivery attempt", "topics": "Topic", "subscriptions": "Subscription",
+	"environments": "Environment", "api-keys": "API key",
+}
+
+// checkPathIDs answers 404 for a path parameter that no resource can have
+// (too long, or with characters IDs and slugs never hold), before it
+// reaches the store.
+func checkPathIDs(e endpoint, req *http.Request) error {
+	segs := strings.Split(e.path, "/")
+	for i, seg := range segs {
+		if !strings.HasPrefix(seg, "{") {
+			continue
+		}
+		v := req.PathValue(strings.Trim(seg, "{}"))
+		if len(v) <= maxPathID && strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == "" {
+			continue
+		}
+		name := "Resource"
+		if i > 0 {
+			name = pathResources[segs[i-1]]
+		}
+		return withMessage(ErrNotFound, name+" not found")
+	}
+	return nil
+}
+
+// maxQueryValue bounds each query parameter's value.
+const maxQueryValue = 1024
+
+// checkQuery refuses query values that are too long or not valid UTF-8
+// without NUL.
+func checkQuery(req *http.Request) error {
+	for name, values := range req.URL.Query() {
+		for _, v := range values {
+			if len(v) > maxQueryValue {
+				return withMessage(errBadRequest, fmt.Sprintf("Invalid query: '%s' must be at most %d bytes", name, maxQueryValue))
+			}
+			if checkText(name, v) != nil {
+				return withMessage(errBadRequest, fmt.Sprintf("Invalid query: '%s' must be valid UTF-8 without NUL", name))
+			}
+		}
+	}
+	return nil
 }
 
 // allowedMethods lists the methods the mux routes for req's path.
@@ -99,6 +174,10 @@ func (r *Router) wrap(e endpoint) http.Handler {
 			}
 			req = req.WithContext(ctx)
 		}
+		if err := checkPathIDs(e, req); err != nil {
+			r.writeError(w, reqID, err)
+			return
+		}
 		if err := e.handle(w, req); err != nil {
 			if errors.Is(err, store.ErrInvalidCursor) {
 				err = errInvalidCursor
@@ -113,6 +192,9 @@ func (r *Router) wrap(e endpoint) http.Handler {
 func (r *Router) authenticate(req *http.Request) (context.Context, error) {
 	c, err := r.cfg.Authenticator.Authenticate(r, req)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkQuery(req); err != nil {
 		return nil, err
 	}
 	q := req.URL.Query()
@@ -268,6 +350,14 @@ func (r *Router) readBody(w http.ResponseWriter, req *http.Request, jsonColumns 
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
 		return nil, withMessage(errBadRequest, "Invalid JSON body: expected a JSON object")
+	}
+	for name, raw := range fields {
+		if name == "payload" {
+			continue // a dry run's sample event: any JSON
+		}
+		if err := checkRawText(name, raw); err != nil {
+			return nil, err
+		}
 	}
 	for _, name := range jsonColumns {
 		raw, ok := fields[name]

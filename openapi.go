@@ -2,6 +2,7 @@ package hookstream
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"reflect"
@@ -167,6 +168,9 @@ func typeSchema(t reflect.Type) schema {
 				name = f.Name
 			}
 			p[name] = typeSchema(f.Type)
+			if tag, ok := f.Tag.Lookup(limitTag); ok {
+				documentLimit(p[name], f.Type, parseLimit(tag))
+			}
 			if !strings.Contains(opts, "omitempty") {
 				req = append(req, name)
 			}
@@ -175,6 +179,33 @@ func typeSchema(t reflect.Type) schema {
 		return schema{"type": "object", "properties": p, "required": req}
 	}
 	return schema{}
+}
+
+// documentLimit adds a field's input limit (see limits.go) to its schema.
+func documentLimit(s schema, t reflect.Type, l limit) {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == rawMessageType || t.Kind() == reflect.Interface:
+		s["description"] = fmt.Sprintf("At most %d bytes of JSON.", l.max)
+	case t.Kind() == reflect.String && l.idPrefix != "":
+		s["pattern"] = fmt.Sprintf("^(%s_)?[0-9a-f]{32}$", l.idPrefix)
+		s["maxLength"] = len(l.idPrefix) + 33
+	case t.Kind() == reflect.String:
+		s["maxLength"] = l.max
+	case t.Kind() == reflect.Slice:
+		s["maxItems"] = l.max
+		if items, ok := s["items"].(schema); ok && l.item > 0 {
+			items["maxLength"] = l.item
+		}
+	case t.Kind() == reflect.Map:
+		s["maxProperties"] = l.max
+		s["propertyNames"] = schema{"maxLength": l.key}
+		if values, ok := s["additionalProperties"].(schema); ok && l.value > 0 {
+			values["maxLength"] = l.value
+		}
+	}
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)

@@ -29,27 +29,27 @@ type Source struct {
 // create they take their defaults, on update they keep their value. A JSON
 // field set to the literal null clears it.
 type SourceParams struct {
-	Name                    *string         `json:"name"`
-	Slug                    *string         `json:"slug"`
-	Description             *string         `json:"description"`
-	Template                *string         `json:"template"`
-	Type                    *string         `json:"type"`
-	SourceConfig            json.RawMessage `json:"source_config"`
+	Name                    *string         `json:"name" limit:"200"`
+	Slug                    *string         `json:"slug" limit:"100"`
+	Description             *string         `json:"description" limit:"2000"`
+	Template                *string         `json:"template" limit:"64"`
+	Type                    *string         `json:"type" limit:"64"`
+	SourceConfig            json.RawMessage `json:"source_config" limit:"16384"`
 	VerificationEnabled     *bool           `json:"verification_enabled"`
-	VerificationType        *string         `json:"verification_type"`
-	VerificationSecret      *string         `json:"verification_secret"`
-	VerificationHeader      *string         `json:"verification_header"`
-	VerificationConfig      json.RawMessage `json:"verification_config"`
+	VerificationType        *string         `json:"verification_type" limit:"64"`
+	VerificationSecret      *string         `json:"verification_secret" limit:"1024"`
+	VerificationHeader      *string         `json:"verification_header" limit:"256"`
+	VerificationConfig      json.RawMessage `json:"verification_config" limit:"16384"`
 	DedupEnabled            *bool           `json:"dedup_enabled"`
-	DedupStrategy           *string         `json:"dedup_strategy"`
-	DedupField              *string         `json:"dedup_field"`
+	DedupStrategy           *string         `json:"dedup_strategy" limit:"64"`
+	DedupField              *string         `json:"dedup_field" limit:"256"`
 	DedupWindowSeconds      *int            `json:"dedup_window_seconds"`
-	IPAllowlist             []string        `json:"ip_allowlist"`
-	IPDenylist              []string        `json:"ip_denylist"`
+	IPAllowlist             []string        `json:"ip_allowlist" limit:"500,item=64"`
+	IPDenylist              []string        `json:"ip_denylist" limit:"500,item=64"`
 	SchemaValidationEnabled *bool           `json:"schema_validation_enabled"`
-	JSONSchema              json.RawMessage `json:"json_schema"`
-	SchemaAction            *string         `json:"schema_action"`
-	Status                  *string         `json:"status"`
+	JSONSchema              json.RawMessage `json:"json_schema" limit:"65536"`
+	SchemaAction            *string         `json:"schema_action" limit:"64"`
+	Status                  *string         `json:"status" limit:"64"`
 }
 
 // Source statuses.
@@ -148,6 +148,9 @@ func deleteError(err error, name, users string) error {
 
 // apply writes p into src and validates the result.
 func (p *SourceParams) apply(src *store.Source) error {
+	if err := checkLimits(p); err != nil {
+		return err
+	}
 	set(&src.Name, p.Name)
 	set(&src.Slug, p.Slug)
 	set(&src.Description, p.Description)

@@ -27,13 +27,13 @@ type Topic struct {
 // TopicParams creates or updates a topic. Nil fields keep their value (or
 // default); a Schema of the literal null removes it.
 type TopicParams struct {
-	Name        *string `json:"name"`
-	Slug        *string `json:"slug"`
-	Description *string `json:"description"`
+	Name        *string `json:"name" limit:"200"`
+	Slug        *string `json:"slug" limit:"100"`
+	Description *string `json:"description" limit:"2000"`
 	// Schema is a JSON Schema every published body must match (422).
-	Schema json.RawMessage `json:"schema"`
+	Schema json.RawMessage `json:"schema" limit:"65536"`
 	// Status is active (default) or inactive (publishing is refused).
-	Status *string `json:"status"`
+	Status *string `json:"status" limit:"64"`
 }
 
 // CreateTopic creates a topic. The slug (derived from the name when
@@ -113,6 +113,9 @@ func (r *Router) subscriptionsOf(ctx context.Context, t *store.Topic) ([]*store.
 }
 
 func (p *TopicParams) apply(t *store.Topic) error {
+	if err := checkLimits(p); err != nil {
+		return err
+	}
 	set(&t.Name, p.Name)
 	set(&t.Slug, p.Slug)
 	set(&t.Description, p.Description)
@@ -145,12 +148,12 @@ type Subscription struct {
 // SubscribeParams subscribes a destination to a topic, or updates a
 // subscription (DestinationID cannot change).
 type SubscribeParams struct {
-	DestinationID string `json:"destination_id"`
+	DestinationID string `json:"destination_id" limit:"id=dst"`
 	// FilterRules must all match for an event to be delivered.
-	FilterRules FilterRules `json:"filter_rules"`
+	FilterRules FilterRules `json:"filter_rules" limit:"50"`
 	// TransformExpression is a JSONata expression whose result replaces
 	// the delivered body.
-	TransformExpression *string `json:"transform_expression"`
+	TransformExpression *string `json:"transform_expression" limit:"65536"`
 	// Enabled defaults to true.
 	Enabled *bool `json:"enabled"`
 }
@@ -162,6 +165,9 @@ var errAlreadySubscribed = withMessage(ErrConflict, "Already subscribed")
 // ErrConflict "Already subscribed" (also when two requests race: exactly
 // one wins); invalid rules or expression a *ValidationError.
 func (r *Router) Subscribe(ctx context.Context, topicID string, p SubscribeParams) (*Subscription, error) {
+	if err := checkLimits(&p); err != nil {
+		return nil, err
+	}
 	if _, err := r.GetTopic(ctx, topicID); err != nil {
 		return nil, err
 	}
@@ -255,6 +261,9 @@ func (r *Router) describeSubscription(ctx context.Context, s *store.Subscription
 }
 
 func (r *Router) applySubscription(p *SubscribeParams, s *store.Subscription) error {
+	if err := checkLimits(p); err != nil {
+		return err
+	}
 	set(&s.TransformExpression, p.TransformExpression)
 	set(&s.Enabled, p.Enabled)
 	if p.FilterRules != nil {
@@ -270,6 +279,9 @@ func (r *Router) applySubscription(p *SubscribeParams, s *store.Subscription) er
 // TestSubscription dry-runs a sample event through a subscription's
 // filter rules and transform. Nothing is stored or delivered.
 func (r *Router) TestSubscription(ctx context.Context, topicID, id string, p TestParams) (*RouteTest, error) {
+	if err := checkLimits(&p); err != nil {
+		return nil, err
+	}
 	s, err := r.getSubscription(ctx, topicID, id)
 	if err != nil {
 		return nil, err
