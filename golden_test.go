@@ -31,7 +31,7 @@ var (
 	goldenKeyPrefix = regexp.MustCompile(`hs_(?:live|test)_[0-9a-f]{4}\b`)
 	goldenReqID     = regexp.MustCompile(`\breq_[0-9a-f]{32}\b`)
 	goldenIDs       = regexp.MustCompile(`\b(?:(src|dst|conn|evt|da|dlv|top|sub|rpl|env|org)_[0-9a-f]{32}|(ak)_[0-9a-f]{16})\b`)
-	goldenTime      = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})`)
+	goldenTime      = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z`) // spec §1: exactly three fractional digits, UTC
 	goldenCursor    = regexp.MustCompile(`"(cursor|next_cursor)": "[^"]+"`)
 )
 

@@ -1244,7 +1244,7 @@ func TestHandler_GetEvent_Payload(t *testing.T) {
 			want := map[string]any{
 				"id": out.eventID, "source_id": src.ID, "org_id": DefaultOrgID, "env_id": DefaultEnvID, "method": "PUT",
 				"source_ip": "192.0.2.10", "verification_status": "unverified", "verification_error": nil,
-				"dedup_status": "unique", "dedup_hash": nil, "status": "received", "received_at": "2026-03-01T14:30:00Z",
+				"dedup_status": "unique", "dedup_hash": nil, "status": "received", "received_at": "2026-03-01T14:30:00.000Z",
 				"topic": nil, "source_name": "Shop", "source_slug": "shop",
 			}
 			if tt.contentType != "" {
@@ -1458,12 +1458,12 @@ func TestRouter_Ingest_Counters(t *testing.T) {
 			path.send(t, r, "src_00000000000000000000000000000000", jsonHook(`{"n":3}`))
 
 			s = mustCall(t, r, "GET", "/v1/sources/"+src.ID, nil, 200)["source"].(map[string]any)
-			if s["event_count"] != 3.0 || s["last_event_at"] != "2026-03-01T14:32:00Z" {
-				t.Errorf("source: event_count %v, last_event_at %v; want 3, 2026-03-01T14:32:00Z", s["event_count"], s["last_event_at"])
+			if s["event_count"] != 3.0 || s["last_event_at"] != "2026-03-01T14:32:00.000Z" {
+				t.Errorf("source: event_count %v, last_event_at %v; want 3, 2026-03-01T14:32:00.000Z", s["event_count"], s["last_event_at"])
 			}
 			c := mustCall(t, r, "GET", "/v1/connections/"+all.ID, nil, 200)["connection"].(map[string]any)
-			if c["event_count"] != 2.0 || c["last_event_at"] != "2026-03-01T14:31:00Z" {
-				t.Errorf("connection: event_count %v, last_event_at %v; want 2, 2026-03-01T14:31:00Z", c["event_count"], c["last_event_at"])
+			if c["event_count"] != 2.0 || c["last_event_at"] != "2026-03-01T14:31:00.000Z" {
+				t.Errorf("connection: event_count %v, last_event_at %v; want 2, 2026-03-01T14:31:00.000Z", c["event_count"], c["last_event_at"])
 			}
 			c = mustCall(t, r, "GET", "/v1/connections/"+none.ID, nil, 200)["connection"].(map[string]any)
 			if c["event_count"] != 0.0 || c["last_event_at"] != nil {

@@ -110,7 +110,7 @@ func (p httpProvider) Deliver(ctx context.Context, msg *Message) (*Response, err
 	h.Set("User-Agent", "hookstream/"+Version)
 	h.Set("X-hookstream-Event-Id", msg.EventID)
 	h.Set("X-hookstream-Delivery-Attempt", fmt.Sprint(msg.Attempt))
-	h.Set("X-hookstream-Timestamp", msg.Timestamp.UTC().Format(time.RFC3339))
+	h.Set("X-hookstream-Timestamp", mustTime(msg.Timestamp))
 	if err := setAuth(h, dst.AuthType, dst.AuthConfig); err != nil {
 		return nil, err
 	}

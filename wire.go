@@ -9,17 +9,22 @@ import (
 // fields in the spec's order, booleans as 0/1, JSON columns as JSON-encoded
 // strings, null where empty, secrets masked.
 
+// wireTimeLayout is RFC 3339 in UTC with exactly three fractional digits,
+// e.g. 2026-12-01T20:57:10.374Z: fixed-width, so parsers that expect a
+// format (Python's %f, say) read every timestamp the API returns.
+const wireTimeLayout = "2006-01-02T15:04:05.000Z"
+
 // wireTime formats a timestamp, null when zero.
 func wireTime(t time.Time) *string {
 	if t.IsZero() {
 		return nil
 	}
-	s := t.UTC().Format(time.RFC3339Nano)
+	s := mustTime(t)
 	return &s
 }
 
 // mustTime formats a timestamp that is always set.
-func mustTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+func mustTime(t time.Time) string { return t.UTC().Format(wireTimeLayout) }
 
 // wireBool is a boolean as the API returns it.
 func wireBool(b bool) int {
