@@ -88,31 +88,35 @@ func cleanPath(u *url.URL) bool {
 const maxPathID = 128
 
 // pathResources names the resource of a path parameter by the segment
-// before it, for its 404.
-var pathResources = map[string]string{
-	"sources": "Source", "ingest": "Source", "destinations": "Destination", "connections": "Connection",
-	"events": "Event", "delivery-attempts": "Delivery attempt", "topics": "Topic", "subscriptions": "Subscription",
-	"environments": "Environment", "api-keys": "API key",
+// before it, for its 404, with the prefix of its IDs (topics take an ID or
+// a slug, which the Router resolves).
+var pathResources = map[string]struct{ name, prefix string }{
+	"sources": {"Source", prefixSource}, "ingest": {"Source", prefixSource},
+	"destinations": {"Destination", prefixDestination}, "connections": {"Connection", prefixConnection},
+	"events": {"Event", prefixEvent}, "delivery-attempts": {"Delivery attempt", prefixAttempt},
+	"topics": {"Topic", ""}, "subscriptions": {"Subscription", prefixSubscription},
+	"environments": {"Environment", prefixEnvironment}, "api-keys": {"API key", ""},
 }
 
-// checkPathIDs answers 404 for a path parameter that no resource can have
-// (too long, or with characters IDs and slugs never hold), before it
-// reaches the store.
-func checkPathIDs(e endpoint, req *http.Request) error {
+// canonicalPathIDs writes the path parameters of req in their prefixed
+// form (a bare 32-hex ID gets its prefix), and answers 404 for one no
+// resource can have (too long, or with characters IDs and slugs never
+// hold) before it reaches the store.
+func canonicalPathIDs(e endpoint, req *http.Request) error {
 	segs := strings.Split(e.path, "/")
 	for i, seg := range segs {
 		if !strings.HasPrefix(seg, "{") {
 			continue
 		}
-		v := req.PathValue(strings.Trim(seg, "{}"))
-		if len(v) <= maxPathID && strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == "" {
-			continue
+		name := strings.Trim(seg, "{}")
+		res := pathResources[segs[i-1]]
+		v := req.PathValue(name)
+		if len(v) > maxPathID || strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
+			return withMessage(ErrNotFound, res.name+" not found")
 		}
-		name := "Resource"
-		if i > 0 {
-			name = pathResources[segs[i-1]]
+		if res.prefix != "" {
+			req.SetPathValue(name, canonicalID(res.prefix, v))
 		}
-		return withMessage(ErrNotFound, name+" not found")
 	}
 	return nil
 }
@@ -174,7 +178,7 @@ func (r *Router) wrap(e endpoint) http.Handler {
 			}
 			req = req.WithContext(ctx)
 		}
-		if err := checkPathIDs(e, req); err != nil {
+		if err := canonicalPathIDs(e, req); err != nil {
 			r.writeError(w, reqID, err)
 			return
 		}

@@ -51,6 +51,29 @@ func newOrderedID(prefix string, now time.Time) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
+// canonicalID returns an ID in its prefixed form: the bare 32 hex digits
+// of an ID (the form hookstream's documents show in paths) get prefix;
+// anything else is returned unchanged.
+func canonicalID(prefix, id string) string {
+	if isHex32(id) {
+		return prefix + id
+	}
+	return id
+}
+
+// isHex32 reports whether s is 32 lowercase hex digits.
+func isHex32(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // randomHex returns n random bytes as lowercase hex.
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -29,7 +29,9 @@ const limitTag = "limit"
 // maxIDLength bounds the IDs that requests name.
 const maxIDLength = 64
 
-// checkLimits checks every tagged field of the struct p points to.
+// checkLimits checks every tagged field of the struct p points to, and
+// writes the IDs it names in their prefixed form (the bare 32 hex digits of
+// an ID are accepted too).
 func checkLimits(p any) error {
 	return checkStructLimits(reflect.ValueOf(p).Elem(), "")
 }
@@ -104,7 +106,13 @@ func checkFieldLimit(v reflect.Value, field string, l limit) error {
 		}
 	case v.Kind() == reflect.String:
 		if l.idPrefix != "" {
-			return checkID(field, v.String(), l.idPrefix)
+			if err := checkID(field, v.String(), l.idPrefix); err != nil {
+				return err
+			}
+			if v.CanSet() {
+				v.SetString(canonicalID(l.idPrefix+"_", v.String()))
+			}
+			return nil
 		}
 		return checkLength(field, v.String(), l.max)
 	case v.Kind() == reflect.Slice:

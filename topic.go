@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hookstream-go/hookstream/store"
@@ -51,13 +52,33 @@ func (r *Router) CreateTopic(ctx context.Context, p TopicParams) (*Topic, error)
 	return &Topic{Topic: *t}, nil
 }
 
-// GetTopic returns the topic with the given ID, or ErrNotFound.
-func (r *Router) GetTopic(ctx context.Context, id string) (*Topic, error) {
-	t := new(store.Topic)
-	if err := r.getResource(ctx, t, id); err != nil {
-		return nil, storeError(err, "Topic")
+// GetTopic returns a topic by its ID (prefixed or bare) or slug, or
+// ErrNotFound. Every topic method takes either.
+func (r *Router) GetTopic(ctx context.Context, ref string) (*Topic, error) {
+	t, err := r.lookupTopic(ctx, ref)
+	if err != nil {
+		return nil, err
 	}
 	return r.describeTopic(ctx, t)
+}
+
+// lookupTopic finds a topic of ctx's tenant by its ID, prefixed or bare,
+// or else by its slug.
+func (r *Router) lookupTopic(ctx context.Context, ref string) (*store.Topic, error) {
+	t := new(store.Topic)
+	if id := canonicalID(prefixTopic, ref); strings.HasPrefix(id, prefixTopic) {
+		err := r.getResource(ctx, t, id)
+		if !errors.Is(err, store.ErrNotFound) {
+			return t, storeError(err, "Topic")
+		}
+	}
+	if !slugPattern.MatchString(ref) {
+		return nil, withMessage(ErrNotFound, "Topic not found")
+	}
+	if err := r.store.Lookup(ctx, t, store.SlugKey(r.tenant(ctx), ref)); err != nil {
+		return nil, storeError(err, "Topic")
+	}
+	return t, nil
 }
 
 // ListTopics lists topics, newest first.
@@ -78,9 +99,12 @@ func (r *Router) ListTopics(ctx context.Context, p ListParams) (Page[*Topic], er
 }
 
 // UpdateTopic changes the fields set in p.
-func (r *Router) UpdateTopic(ctx context.Context, id string, p TopicParams) (*Topic, error) {
-	t := new(store.Topic)
-	if err := r.updateResource(ctx, t, id, func() error { return p.apply(t) }); err != nil {
+func (r *Router) UpdateTopic(ctx context.Context, ref string, p TopicParams) (*Topic, error) {
+	t, err := r.lookupTopic(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.updateResource(ctx, t, t.ID, func() error { return p.apply(t) }); err != nil {
 		return nil, fmt.Errorf("update topic: %w", storeError(err, "Topic"))
 	}
 	r.configChanged()
@@ -89,8 +113,12 @@ func (r *Router) UpdateTopic(ctx context.Context, id string, p TopicParams) (*To
 
 // DeleteTopic deletes a topic. It fails with ErrConflict while it has
 // subscriptions: unsubscribe them first.
-func (r *Router) DeleteTopic(ctx context.Context, id string) error {
-	if err := r.store.Delete(ctx, store.KindTopic, r.tenant(ctx), id); err != nil {
+func (r *Router) DeleteTopic(ctx context.Context, ref string) error {
+	t, err := r.lookupTopic(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if err := r.store.Delete(ctx, store.KindTopic, r.tenant(ctx), t.ID); err != nil {
 		return fmt.Errorf("delete topic: %w", deleteError(err, "Topic", "subscriptions"))
 	}
 	r.configChanged()
@@ -164,13 +192,15 @@ var errAlreadySubscribed = withMessage(ErrConflict, "Already subscribed")
 // destination is ErrNotFound; a destination subscribed already is
 // ErrConflict "Already subscribed" (also when two requests race: exactly
 // one wins); invalid rules or expression a *ValidationError.
-func (r *Router) Subscribe(ctx context.Context, topicID string, p SubscribeParams) (*Subscription, error) {
+func (r *Router) Subscribe(ctx context.Context, topic string, p SubscribeParams) (*Subscription, error) {
 	if err := checkLimits(&p); err != nil {
 		return nil, err
 	}
-	if _, err := r.GetTopic(ctx, topicID); err != nil {
+	t, err := r.lookupTopic(ctx, topic)
+	if err != nil {
 		return nil, err
 	}
+	topicID := t.ID
 	if err := required("destination_id", p.DestinationID); err != nil {
 		return nil, err
 	}
@@ -178,7 +208,7 @@ func (r *Router) Subscribe(ctx context.Context, topicID string, p SubscribeParam
 	if err := r.applySubscription(&p, s); err != nil {
 		return nil, err
 	}
-	err := r.createResource(ctx, s, prefixSubscription)
+	err = r.createResource(ctx, s, prefixSubscription)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, withMessage(ErrNotFound, "Destination not found")
@@ -192,10 +222,12 @@ func (r *Router) Subscribe(ctx context.Context, topicID string, p SubscribeParam
 }
 
 // ListSubscriptions lists a topic's subscriptions, newest first.
-func (r *Router) ListSubscriptions(ctx context.Context, topicID string, p ListParams) (Page[*Subscription], error) {
-	if _, err := r.GetTopic(ctx, topicID); err != nil {
+func (r *Router) ListSubscriptions(ctx context.Context, topic string, p ListParams) (Page[*Subscription], error) {
+	t, err := r.lookupTopic(ctx, topic)
+	if err != nil {
 		return Page[*Subscription]{}, err
 	}
+	topicID := t.ID
 	page, err := listResources[*store.Subscription](ctx, r, store.KindSubscription, p, func(res store.Resource) bool {
 		return res.(*store.Subscription).TopicID == topicID
 	})
@@ -211,10 +243,14 @@ func (r *Router) ListSubscriptions(ctx context.Context, topicID string, p ListPa
 
 // UpdateSubscription changes a subscription's rules, transform or
 // enabled flag.
-func (r *Router) UpdateSubscription(ctx context.Context, topicID, id string, p SubscribeParams) (*Subscription, error) {
+func (r *Router) UpdateSubscription(ctx context.Context, topic, id string, p SubscribeParams) (*Subscription, error) {
+	t, err := r.lookupTopic(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
 	s := new(store.Subscription)
-	err := r.updateResource(ctx, s, id, func() error {
-		if s.TopicID != topicID {
+	err = r.updateResource(ctx, s, id, func() error {
+		if s.TopicID != t.ID {
 			return store.ErrNotFound
 		}
 		if p.DestinationID != "" && p.DestinationID != s.DestinationID {
@@ -231,8 +267,8 @@ func (r *Router) UpdateSubscription(ctx context.Context, topicID, id string, p S
 
 // Unsubscribe deletes a subscription of a topic. Deliveries it queued
 // are still made.
-func (r *Router) Unsubscribe(ctx context.Context, topicID, id string) error {
-	if _, err := r.getSubscription(ctx, topicID, id); err != nil {
+func (r *Router) Unsubscribe(ctx context.Context, topic, id string) error {
+	if _, err := r.getSubscription(ctx, topic, id); err != nil {
 		return err
 	}
 	if err := r.store.Delete(ctx, store.KindSubscription, r.tenant(ctx), id); err != nil {
@@ -242,10 +278,14 @@ func (r *Router) Unsubscribe(ctx context.Context, topicID, id string) error {
 	return nil
 }
 
-// getSubscription loads a subscription of a topic.
-func (r *Router) getSubscription(ctx context.Context, topicID, id string) (*store.Subscription, error) {
+// getSubscription loads a subscription of a topic (by its ID or slug).
+func (r *Router) getSubscription(ctx context.Context, topic, id string) (*store.Subscription, error) {
+	t, err := r.lookupTopic(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
 	s := new(store.Subscription)
-	if err := r.getResource(ctx, s, id); err != nil || s.TopicID != topicID {
+	if err := r.getResource(ctx, s, id); err != nil || s.TopicID != t.ID {
 		return nil, withMessage(ErrNotFound, "Subscription not found")
 	}
 	return s, nil
@@ -278,15 +318,15 @@ func (r *Router) applySubscription(p *SubscribeParams, s *store.Subscription) er
 
 // TestSubscription dry-runs a sample event through a subscription's
 // filter rules and transform. Nothing is stored or delivered.
-func (r *Router) TestSubscription(ctx context.Context, topicID, id string, p TestParams) (*RouteTest, error) {
+func (r *Router) TestSubscription(ctx context.Context, topic, id string, p TestParams) (*RouteTest, error) {
 	if err := checkLimits(&p); err != nil {
 		return nil, err
 	}
-	s, err := r.getSubscription(ctx, topicID, id)
+	s, err := r.getSubscription(ctx, topic, id)
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.GetTopic(ctx, topicID)
+	t, err := r.GetTopic(ctx, topic)
 	if err != nil {
 		return nil, err
 	}
@@ -309,21 +349,21 @@ type PublishResult struct {
 
 var errTopicUnavailable = withMessage(ErrNotFound, "Topic not found or inactive")
 
-// Publish publishes a JSON body to the topic with the given slug in ctx's
-// tenant. The event and one delivery per enabled subscription whose
+// Publish publishes a JSON body to a topic of ctx's tenant, named by its
+// slug or ID. The event and one delivery per enabled subscription whose
 // filter matches are stored in one durable write: when Publish returns
 // nil, every matching subscriber receives the event at least once. An
 // unknown or inactive topic is ErrNotFound; a body that breaks the
 // topic's schema a *SchemaError.
-func (r *Router) Publish(ctx context.Context, slug string, body []byte) (*PublishResult, error) {
-	ev, deliveries, err := r.preparePublish(ctx, slug, body)
+func (r *Router) Publish(ctx context.Context, topic string, body []byte) (*PublishResult, error) {
+	ev, deliveries, err := r.preparePublish(ctx, topic, body)
 	if err != nil {
 		return nil, err
 	}
 	if err := r.insertEvent(ctx, ev, deliveries); err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	return &PublishResult{EventID: ev.ID, Topic: slug, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil
+	return &PublishResult{EventID: ev.ID, Topic: ev.Topic, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil
 }
 
 // ErrTxUnsupported is returned by PublishTx when the Router's store cannot
@@ -350,12 +390,12 @@ var ErrTxUnsupported = errors.New("hookstream: the store does not support transa
 // tx offers OnCommit, as *bbolt.Tx does; otherwise at its next poll).
 // While tx is open, call no other Router method that writes: bbolt has one
 // writer at a time, and tx is it.
-func (r *Router) PublishTx(ctx context.Context, tx any, slug string, body []byte) (*PublishResult, error) {
+func (r *Router) PublishTx(ctx context.Context, tx any, topic string, body []byte) (*PublishResult, error) {
 	txs, ok := r.store.(store.TxEventInserter)
 	if !ok {
 		return nil, ErrTxUnsupported
 	}
-	ev, deliveries, err := r.preparePublish(ctx, slug, body)
+	ev, deliveries, err := r.preparePublish(ctx, topic, body)
 	if err != nil {
 		return nil, err
 	}
@@ -365,12 +405,32 @@ func (r *Router) PublishTx(ctx context.Context, tx any, slug string, body []byte
 	if c, ok := tx.(interface{ OnCommit(func()) }); ok && len(deliveries) > 0 {
 		c.OnCommit(r.wakeScheduler)
 	}
-	return &PublishResult{EventID: ev.ID, Topic: slug, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil
+	return &PublishResult{EventID: ev.ID, Topic: ev.Topic, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil
+}
+
+// topicSlug returns the slug of a topic named by its ID or slug: publish
+// routes by slug, through the routing cache.
+func (r *Router) topicSlug(ctx context.Context, topic string) (string, error) {
+	if !strings.HasPrefix(canonicalID(prefixTopic, topic), prefixTopic) {
+		return topic, nil
+	}
+	t, err := r.lookupTopic(ctx, topic)
+	if errors.Is(err, ErrNotFound) {
+		return "", errTopicUnavailable
+	}
+	if err != nil {
+		return "", err
+	}
+	return t.Slug, nil
 }
 
 // preparePublish builds a topic event and its deliveries without storing
 // them.
-func (r *Router) preparePublish(ctx context.Context, slug string, body []byte) (*store.Event, []*store.Delivery, error) {
+func (r *Router) preparePublish(ctx context.Context, topic string, body []byte) (*store.Event, []*store.Delivery, error) {
+	slug, err := r.topicSlug(ctx, topic)
+	if err != nil {
+		return nil, nil, err
+	}
 	tr, err := r.routes().forTopic(ctx, r.tenant(ctx), slug)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, errTopicUnavailable
