@@ -98,7 +98,10 @@ func (r *Router) attempt(ctx context.Context, j job) finished {
 	if err != nil {
 		a.Error = err.Error()
 		if isRefused(err) {
-			f.verdict = verdictNone // the receiver was never asked
+			// The receiver was never asked, and never will be while the
+			// setting holds: permanent (spec §3.3).
+			f.verdict = verdictNone
+			return dead(a.Error + "; " + privateNetworksHint)
 		}
 	} else {
 		a.Error = fmt.Sprintf("receiver answered %d", resp.Status)

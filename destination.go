@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/hookstream-go/hookstream/internal/netguard"
 	"github.com/hookstream-go/hookstream/store"
 )
 
@@ -205,7 +207,7 @@ func (r *Router) validateDestination(dst *store.Destination) error {
 		return err
 	}
 	if dst.Type == "http" {
-		if err := checkURL(dst.URL); err != nil {
+		if err := checkURL(dst.URL, r.cfg.AllowPrivateNetworks); err != nil {
 			return err
 		}
 	} else if p, ok := r.providers[dst.Type]; !ok {
@@ -253,13 +255,33 @@ func (r *Router) validateDestination(dst *store.Destination) error {
 	return nil
 }
 
-func checkURL(raw string) error {
+// privateNetworksHint names the setting that lets deliveries reach
+// loopback and private addresses.
+const privateNetworksHint = "set Config.AllowPrivateNetworks (examples/server: -allow-private-networks) to allow it"
+
+// checkURL validates an http destination's URL. Unless private networks are
+// allowed, a host that is a loopback, private, link-local or metadata
+// address literal, or localhost, is refused here rather than at every
+// delivery (names that resolve to such addresses are refused at dial time).
+func checkURL(raw string, allowPrivate bool) error {
 	if raw == "" {
 		return invalid("url", "is required")
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return invalid("url", "must be an absolute http or https URL")
+	}
+	if allowPrivate {
+		return nil
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return invalid("url", "must not name localhost: %s", privateNetworksHint)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if reason, blocked := netguard.Blocked(ip); blocked {
+			return invalid("url", "must not be a %s: %s", reason, privateNetworksHint)
+		}
 	}
 	return nil
 }

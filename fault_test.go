@@ -643,8 +643,6 @@ func TestRouter_Run_Faults(t *testing.T) {
 	// allows private networks; another Router on the same store, which
 	// does not, delivers.
 	t.Run("ssrf refusal", func(t *testing.T) {
-		skipKnownBug(t, "spec §3.3 says a dial-time refusal is permanent (dead-lettered at once) with a hint naming "+
-			"AllowPrivateNetworks; attempt.go retries it per the destination's policy, and the error does not name the setting")
 		t.Parallel()
 		fr := newFaultReceiver(t, func(rq faultRequest, w http.ResponseWriter, _ *http.Request) {
 			t.Errorf("the guard let a request for event %s through", rq.eventID)
@@ -692,8 +690,6 @@ func TestRouter_Run_Faults(t *testing.T) {
 	// written (unless the Router allows private networks), naming the
 	// setting.
 	t.Run("ssrf literal at create", func(t *testing.T) {
-		skipKnownBug(t, "spec §3.3 says a URL whose host is a private literal or localhost is a 400 at create/update "+
-			"naming the setting that allows it; CreateDestination accepts it")
 		t.Parallel()
 		r := setup(t, &Config{Logger: slog.New(slog.DiscardHandler)})
 		for _, u := range []string{"http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.1.2.3/", "http://169.254.169.254/latest", "http://[::1]:8080/"} {
@@ -739,14 +735,6 @@ func TestRouter_Run_Faults(t *testing.T) {
 	})
 }
 
-// skipKnownBug skips a scenario that fails on a known engine bug, unless
-// HOOKSTREAM_FAULT_BUGS=1 asks to see it fail (to check a fix).
-func skipKnownBug(t *testing.T, bug string) {
-	t.Helper()
-	if os.Getenv("HOOKSTREAM_FAULT_BUGS") == "" {
-		t.Skip("engine bug (HOOKSTREAM_FAULT_BUGS=1 runs it): " + bug)
-	}
-}
 
 // attemptErrors lists the errors of attempts.
 func attemptErrors(as []*Attempt) []string {

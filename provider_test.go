@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookstream-go/hookstream/internal/netguard"
 	"github.com/hookstream-go/hookstream/store"
 )
 
@@ -119,10 +120,19 @@ func TestHTTPProvider_NoRedirects(t *testing.T) {
 func TestHTTPProvider_SSRFGuard(t *testing.T) {
 	t.Parallel()
 	srv, got := newCapture(t, func(w http.ResponseWriter, _ *http.Request) {})
-	r := setup(t, nil) // private networks refused by default
+	// The URL is accepted by a Router that allows private networks (a
+	// guarded one refuses loopback literals at create); its deliveries go
+	// through the default, guarded client, as if the name resolved to a
+	// loopback address at dial time.
+	r := setup(t, &Config{AllowPrivateNetworks: true})
+	r.providers["http"] = httpProvider{client: netguard.NewClient(netguard.Config{})}
 	a := deliverOnce(t, r, DestinationParams{URL: ptr(srv.URL)}, `{}`)
 	if got.n != 0 || a.Status != store.AttemptFailed || !strings.Contains(a.Error, "refusing to connect to 127.0.0.1") {
 		t.Errorf("loopback delivery: %d requests, attempt %s %q", got.n, a.Status, a.Error)
+	}
+	// Spec §3.3: permanent, with the setting that allows it named.
+	if !a.IsDLQ || !strings.Contains(a.Error, "Config.AllowPrivateNetworks") {
+		t.Errorf("a refusal: dead-lettered %v, error %q; want dead-lettered at once, naming the setting", a.IsDLQ, a.Error)
 	}
 }
 
