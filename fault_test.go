@@ -735,7 +735,6 @@ func TestRouter_Run_Faults(t *testing.T) {
 	})
 }
 
-
 // attemptErrors lists the errors of attempts.
 func attemptErrors(as []*Attempt) []string {
 	out := make([]string, len(as))
