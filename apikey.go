@@ -69,7 +69,8 @@ type APIKeyParams struct {
 
 // CreateAPIKey creates an API key for an environment of ctx's organization
 // and returns it with the key, which is shown only this once.
-func (r *Router) CreateAPIKey(ctx context.Context, p APIKeyParams) (*APIKey, string, error) {
+func (r *Router) CreateAPIKey(ctx context.Context, p APIKeyParams) (_ *APIKey, _ string, err error) {
+	defer func() { err = forResource(err, "API key") }()
 	if err := checkLimits(&p); err != nil {
 		return nil, "", err
 	}

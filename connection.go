@@ -50,7 +50,8 @@ var errEndsNotFound = withMessage(ErrNotFound, "Source or destination not found"
 // destination (or one of another tenant) fails with ErrNotFound; invalid
 // filter rules or a transform that does not compile with a
 // *ValidationError.
-func (r *Router) CreateConnection(ctx context.Context, p ConnectionParams) (*Connection, error) {
+func (r *Router) CreateConnection(ctx context.Context, p ConnectionParams) (_ *Connection, err error) {
+	defer func() { err = forResource(err, "connection") }()
 	if err := checkLimits(&p); err != nil {
 		return nil, err
 	}
@@ -117,13 +118,14 @@ func (r *Router) ListConnections(ctx context.Context, p ListConnectionsParams) (
 
 // UpdateConnection changes the fields set in p. Resuming a paused
 // connection releases the deliveries it held.
-func (r *Router) UpdateConnection(ctx context.Context, id string, p ConnectionParams) (*Connection, error) {
+func (r *Router) UpdateConnection(ctx context.Context, id string, p ConnectionParams) (_ *Connection, err error) {
+	defer func() { err = forResource(err, "connection") }()
 	if err := checkLimits(&p); err != nil {
 		return nil, err
 	}
 	conn := new(store.Connection)
 	wasPaused := false
-	err := r.updateResource(ctx, conn, id, func() error {
+	err = r.updateResource(ctx, conn, id, func() error {
 		if p.SourceID != "" && p.SourceID != conn.SourceID {
 			return invalid("source_id", "cannot be changed")
 		}
@@ -180,7 +182,8 @@ func (r *Router) describeConnection(ctx context.Context, conn *store.Connection)
 }
 
 // applyConnection writes p into conn and validates the result.
-func (r *Router) applyConnection(p *ConnectionParams, conn *store.Connection) error {
+func (r *Router) applyConnection(p *ConnectionParams, conn *store.Connection) (err error) {
+	defer func() { err = forResource(err, "connection") }()
 	if err := checkLimits(p); err != nil {
 		return err
 	}

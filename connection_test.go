@@ -20,8 +20,8 @@ func TestRouter_CreateConnection(t *testing.T) {
 			"destination": {SourceID: src.ID, DestinationID: "dst_00000000000000000000000000000000", Name: ptr("x")},
 		} {
 			_, err := r.CreateConnection(ctx, p)
-			if !errors.Is(err, ErrNotFound) || err.Error() != "Source or destination not found" {
-				t.Errorf("unknown %s: err = %v, want ErrNotFound 'Source or destination not found'", name, err)
+			if !errors.Is(err, ErrNotFound) || err.Error() != "hookstream: source or destination not found" {
+				t.Errorf("unknown %s: err = %v, want ErrNotFound 'hookstream: source or destination not found'", name, err)
 			}
 		}
 	})

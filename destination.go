@@ -156,7 +156,8 @@ func (r *Router) withDestinationCounters(ctx context.Context, dst *store.Destina
 }
 
 // applyDestination writes p into dst and validates the result.
-func (r *Router) applyDestination(p *DestinationParams, dst *store.Destination) error {
+func (r *Router) applyDestination(p *DestinationParams, dst *store.Destination) (err error) {
+	defer func() { err = forResource(err, "destination") }()
 	if err := checkLimits(p); err != nil {
 		return err
 	}

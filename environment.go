@@ -142,7 +142,8 @@ func (r *Router) DeleteEnvironment(ctx context.Context, id string) error {
 	return storeError(r.store.Delete(ctx, store.KindEnvironment, r.orgScope(ctx), id), "Environment")
 }
 
-func (p *EnvironmentParams) apply(env *Environment) error {
+func (p *EnvironmentParams) apply(env *Environment) (err error) {
+	defer func() { err = forResource(err, "environment") }()
 	if err := checkLimits(p); err != nil {
 		return err
 	}

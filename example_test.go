@@ -53,7 +53,7 @@ func ExampleRouter_CreateConnection_unknownSource() {
 		SourceID: "src_00000000000000000000000000000000", DestinationID: dst.ID, Name: ptr("x"),
 	})
 	fmt.Println(err, errors.Is(err, hookstream.ErrNotFound))
-	// Output: Source or destination not found true
+	// Output: hookstream: source or destination not found true
 }
 
 // Ingest stores an event with one pending delivery per matching

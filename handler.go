@@ -244,13 +244,17 @@ func errorStatus(err error) (int, string) {
 	)
 	switch {
 	case errors.As(err, &ve):
-		return http.StatusBadRequest, ve.Error()
+		return http.StatusBadRequest, ve.wire()
 	case errors.As(err, &se):
 		return http.StatusUnprocessableEntity, se.Error()
 	case errors.As(err, &mb):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("Body too large: the limit is %d bytes", mb.Limit)
 	case errors.As(err, &me):
-		return kindStatus(me.kind), me.msg
+		return kindStatus(me.kind), me.wire
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound, "Not found"
+	case errors.Is(err, ErrConflict):
+		return http.StatusConflict, "Conflict"
 	}
 	return http.StatusInternalServerError, "Internal server error"
 }

@@ -109,7 +109,7 @@ func TestRouter_Sources(t *testing.T) {
 	if !src.VerificationEnabled || src.VerificationType != "hmac_sha256" || src.VerificationHeader != "Stripe-Signature" {
 		t.Errorf("stripe template pre-fill: %v %q %q", src.VerificationEnabled, src.VerificationType, src.VerificationHeader)
 	}
-	if _, err := r.CreateSource(ctx, SourceParams{Name: ptr("x"), Slug: ptr("stripe-live")}); !errors.Is(err, ErrConflict) || err.Error() != "create source: Slug already exists" {
+	if _, err := r.CreateSource(ctx, SourceParams{Name: ptr("x"), Slug: ptr("stripe-live")}); !errors.Is(err, ErrConflict) || err.Error() != "create source: hookstream: source slug already exists" {
 		t.Errorf("duplicate slug: err = %v", err)
 	}
 	if _, err := r.CreateSource(WithTenant(ctx, Tenant{OrgID: "org_b", EnvID: "env_b"}), SourceParams{Name: ptr("x"), Slug: ptr("stripe-live")}); err != nil {

@@ -124,7 +124,7 @@ func TestLimits_AtTheLimit(t *testing.T) {
 	// A proper surrogate pair is a character like any other.
 	mustCall(t, r, "POST", "/v1/sources", `{"name": "rocket \ud83d\ude80"}`, 201)
 	// The Go API refuses the same.
-	if _, err := r.CreateSource(t.Context(), SourceParams{Name: ptr("a\xffb")}); err == nil || !strings.Contains(err.Error(), "'name' must be valid UTF-8") {
+	if _, err := r.CreateSource(t.Context(), SourceParams{Name: ptr("a\xffb")}); err == nil || err.Error() != "hookstream: source name must be valid UTF-8" {
 		t.Errorf("Go API with invalid UTF-8: %v", err)
 	}
 }

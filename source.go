@@ -147,7 +147,8 @@ func deleteError(err error, name, users string) error {
 }
 
 // apply writes p into src and validates the result.
-func (p *SourceParams) apply(src *store.Source) error {
+func (p *SourceParams) apply(src *store.Source) (err error) {
+	defer func() { err = forResource(err, "source") }()
 	if err := checkLimits(p); err != nil {
 		return err
 	}

@@ -140,7 +140,8 @@ func (r *Router) subscriptionsOf(ctx context.Context, t *store.Topic) ([]*store.
 	})
 }
 
-func (p *TopicParams) apply(t *store.Topic) error {
+func (p *TopicParams) apply(t *store.Topic) (err error) {
+	defer func() { err = forResource(err, "topic") }()
 	if err := checkLimits(p); err != nil {
 		return err
 	}
@@ -192,7 +193,8 @@ var errAlreadySubscribed = withMessage(ErrConflict, "Already subscribed")
 // destination is ErrNotFound; a destination subscribed already is
 // ErrConflict "Already subscribed" (also when two requests race: exactly
 // one wins); invalid rules or expression a *ValidationError.
-func (r *Router) Subscribe(ctx context.Context, topic string, p SubscribeParams) (*Subscription, error) {
+func (r *Router) Subscribe(ctx context.Context, topic string, p SubscribeParams) (_ *Subscription, err error) {
+	defer func() { err = forResource(err, "subscription") }()
 	if err := checkLimits(&p); err != nil {
 		return nil, err
 	}
@@ -278,6 +280,16 @@ func (r *Router) Unsubscribe(ctx context.Context, topic, id string) error {
 	return nil
 }
 
+// GetSubscription returns a subscription of a topic (named by its ID or
+// slug), or ErrNotFound.
+func (r *Router) GetSubscription(ctx context.Context, topic, id string) (*Subscription, error) {
+	s, err := r.getSubscription(ctx, topic, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.describeSubscription(ctx, s), nil
+}
+
 // getSubscription loads a subscription of a topic (by its ID or slug).
 func (r *Router) getSubscription(ctx context.Context, topic, id string) (*store.Subscription, error) {
 	t, err := r.lookupTopic(ctx, topic)
@@ -300,7 +312,8 @@ func (r *Router) describeSubscription(ctx context.Context, s *store.Subscription
 	return out
 }
 
-func (r *Router) applySubscription(p *SubscribeParams, s *store.Subscription) error {
+func (r *Router) applySubscription(p *SubscribeParams, s *store.Subscription) (err error) {
+	defer func() { err = forResource(err, "subscription") }()
 	if err := checkLimits(p); err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func TestRouter_Topics(t *testing.T) {
 	if sub.TopicID != top.ID || !sub.Enabled || sub.DestinationName != "d" {
 		t.Errorf("subscription = %+v", sub)
 	}
-	if _, err := r.Subscribe(ctx, top.ID, SubscribeParams{DestinationID: dst.ID}); !errors.Is(err, ErrConflict) || err.Error() != "Already subscribed" {
+	if _, err := r.Subscribe(ctx, top.ID, SubscribeParams{DestinationID: dst.ID}); !errors.Is(err, ErrConflict) || err.Error() != "hookstream: already subscribed" {
 		t.Errorf("second subscribe: %v", err)
 	}
 	if _, err := r.Subscribe(ctx, "top_00000000000000000000000000000000", SubscribeParams{DestinationID: dst.ID}); !errors.Is(err, ErrNotFound) {
@@ -107,7 +107,7 @@ func TestRouter_Publish(t *testing.T) {
 	ctx := context.Background()
 	r := setup(t, nil)
 	top, _ := r.CreateTopic(ctx, TopicParams{Name: ptr("orders"), Schema: json.RawMessage(`{"type":"object","required":["id"]}`)})
-	if _, err := r.Publish(ctx, "nope", []byte(`{}`)); !errors.Is(err, ErrNotFound) || err.Error() != "Topic not found or inactive" {
+	if _, err := r.Publish(ctx, "nope", []byte(`{}`)); !errors.Is(err, ErrNotFound) || err.Error() != "hookstream: topic not found or inactive" {
 		t.Errorf("unknown topic: %v", err)
 	}
 	var se *SchemaError
@@ -325,5 +325,30 @@ func TestRouter_PruneEvents(t *testing.T) {
 	}
 	if _, err := r.GetEvent(ctx, old); err != nil {
 		t.Errorf("pending old event was pruned: %v", err)
+	}
+}
+
+func TestRouter_GetSubscription(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := setup(t, nil)
+	_, dst, _ := fixture(t, r)
+	top, err := r.CreateTopic(ctx, TopicParams{Name: ptr("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := r.Subscribe(ctx, top.ID, SubscribeParams{DestinationID: dst.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{top.ID, top.Slug} {
+		got, err := r.GetSubscription(ctx, ref, sub.ID)
+		if err != nil || got.ID != sub.ID || got.DestinationName != dst.Name {
+			t.Errorf("GetSubscription(%s) = %+v, %v", ref, got, err)
+		}
+	}
+	other, _ := r.CreateTopic(ctx, TopicParams{Name: ptr("other")})
+	if _, err := r.GetSubscription(ctx, other.ID, sub.ID); !errors.Is(err, ErrNotFound) || !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another topic's subscription: %v", err)
 	}
 }
