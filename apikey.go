@@ -51,9 +51,6 @@ func (APIKeyAuthenticator) Authenticate(r *Router, req *http.Request) (Credentia
 // apiKeyPattern is the shape of an API key.
 var apiKeyPattern = regexp.MustCompile(`^hs_(live|test)_[0-9a-f]{64}$`)
 
-// APIKey describes an API key; the key itself is never stored.
-type APIKey = store.APIKey
-
 // APIKeyParams creates an API key.
 type APIKeyParams struct {
 	// Name labels the key.
@@ -126,14 +123,14 @@ func (r *Router) RegisterAPIKey(ctx context.Context, name, key string) (*APIKey,
 	case err == nil && existing.OrgID != c.Tenant.OrgID:
 		return nil, withMessage(ErrConflict, "API key is registered in another organization")
 	case err == nil && hasOrgScope(existing.Scopes) == c.Org:
-		return existing, nil
+		return newAPIKey(existing), nil
 	case err == nil:
 		existing.Scopes = scopesOf(c.Org)
 		existing.UpdatedAt = r.now()
 		if err := r.store.Update(ctx, existing); err != nil {
 			return nil, fmt.Errorf("register api key: %w", err)
 		}
-		return existing, nil
+		return newAPIKey(existing), nil
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, err
 	}
@@ -152,13 +149,17 @@ func (r *Router) storeAPIKey(ctx context.Context, t Tenant, name, key string, or
 	if err := r.store.Create(ctx, k); err != nil {
 		return nil, fmt.Errorf("create api key: %w", storeError(err, "API key"))
 	}
-	return k, nil
+	return newAPIKey(k), nil
 }
 
 // ListAPIKeys lists the API keys of the environment ctx acts in, newest
 // first.
 func (r *Router) ListAPIKeys(ctx context.Context, p ListParams) (Page[*APIKey], error) {
-	return listResources[*store.APIKey](ctx, r, store.KindAPIKey, p, nil)
+	page, err := listResources[*store.APIKey](ctx, r, store.KindAPIKey, p, nil)
+	if err != nil {
+		return Page[*APIKey]{}, fmt.Errorf("list api keys: %w", err)
+	}
+	return mapPage(page, newAPIKey), nil
 }
 
 // RevokeAPIKey deletes an API key; it stops working at once. A caller

@@ -5,50 +5,68 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/hookstream-go/hookstream/internal/circuit"
 	"github.com/hookstream-go/hookstream/store"
 )
 
-// Attempt is the record of one delivery attempt.
-type Attempt = store.Attempt
-
 // ListAttemptsParams filters a listing of delivery attempts; empty fields
 // do not filter.
 type ListAttemptsParams struct {
+	// Cursor and Limit select the page (Limit defaults to 50 here).
+	ListParams
 	EventID       string
 	ConnectionID  string
 	DestinationID string
-	Status        string
+	Status        AttemptStatus
 	// DLQOnly keeps dead-lettered attempts only.
 	DLQOnly bool
-	// Limit is the page size. Defaults to 50; at most MaxPageLimit.
-	Limit  int
-	Offset int
 }
 
-// AttemptPage is one page of attempts with the total matching.
-type AttemptPage struct {
-	Attempts []*Attempt
-	Total    int
-}
+// DefaultAttemptPageLimit is the page size of attempt listings.
+const DefaultAttemptPageLimit = 50
 
-// ListAttempts lists delivery attempts newest first, with offset
-// pagination.
-func (r *Router) ListAttempts(ctx context.Context, p ListAttemptsParams) (AttemptPage, error) {
+// ListAttempts lists delivery attempts newest first, with their total.
+func (r *Router) ListAttempts(ctx context.Context, p ListAttemptsParams) (Page[*Attempt], error) {
 	limit := p.Limit
 	if limit <= 0 {
-		limit = 50
+		limit = DefaultAttemptPageLimit
+	}
+	limit = min(limit, MaxPageLimit)
+	offset, err := offsetCursor(p.Cursor)
+	if err != nil {
+		return Page[*Attempt]{}, err
 	}
 	as, total, err := r.store.ListAttempts(ctx, store.AttemptQuery{
 		Tenant: r.tenant(ctx), EventID: p.EventID, ConnectionID: p.ConnectionID,
-		DestinationID: p.DestinationID, Status: p.Status, DLQOnly: p.DLQOnly,
-		Limit: min(limit, MaxPageLimit), Offset: p.Offset,
+		DestinationID: p.DestinationID, Status: string(p.Status), DLQOnly: p.DLQOnly,
+		Limit: limit, Offset: offset,
 	})
 	if err != nil {
-		return AttemptPage{}, fmt.Errorf("list attempts: %w", err)
+		return Page[*Attempt]{}, fmt.Errorf("list attempts: %w", err)
 	}
-	return AttemptPage{Attempts: as, Total: total}, nil
+	out := Page[*Attempt]{Items: make([]*Attempt, len(as)), Total: total}
+	for i, a := range as {
+		out.Items[i] = newAttempt(a)
+	}
+	if offset+len(as) < total {
+		out.NextCursor = strconv.Itoa(offset + len(as))
+	}
+	return out, nil
+}
+
+// offsetCursor reads the cursor of an offset-paginated listing: the
+// offset of its next page, in decimal.
+func offsetCursor(cursor string) (int, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(cursor)
+	if err != nil || n < 0 {
+		return 0, store.ErrInvalidCursor
+	}
+	return n, nil
 }
 
 // GetAttempt returns the delivery attempt with the given ID, or
@@ -58,7 +76,7 @@ func (r *Router) GetAttempt(ctx context.Context, id string) (*Attempt, error) {
 	if err != nil {
 		return nil, storeError(err, "Delivery attempt")
 	}
-	return a, nil
+	return newAttempt(a), nil
 }
 
 // RetryAttempt attempts the delivery of an attempt again at once (trigger
@@ -67,9 +85,9 @@ func (r *Router) GetAttempt(ctx context.Context, id string) (*Attempt, error) {
 // explicit request. Should it fail, the delivery follows its retry policy
 // from the number of attempts it has made.
 func (r *Router) RetryAttempt(ctx context.Context, id string) (*Attempt, error) {
-	a, err := r.GetAttempt(ctx, id)
+	a, err := r.store.GetAttempt(ctx, r.tenant(ctx), id)
 	if err != nil {
-		return nil, err
+		return nil, storeError(err, "Delivery attempt")
 	}
 	return r.retryDelivery(ctx, r.tenant(ctx), a.DeliveryID)
 }
@@ -103,38 +121,37 @@ func (r *Router) retryDelivery(ctx context.Context, t Tenant, deliveryID string)
 	if f.outcome.Result == store.ResultRetry {
 		r.wakeScheduler()
 	}
-	return f.outcome.Attempt, nil
+	return newAttempt(f.outcome.Attempt), nil
 }
 
-// CircuitState is a destination's circuit breaker (spec §3.3).
-type CircuitState = store.Circuit
-
 // GetCircuit returns a destination's circuit breaker state.
-func (r *Router) GetCircuit(ctx context.Context, destinationID string) (CircuitState, error) {
-	if _, err := r.GetDestination(ctx, destinationID); err != nil {
-		return CircuitState{}, err
+func (r *Router) GetCircuit(ctx context.Context, destinationID string) (Circuit, error) {
+	dst, err := r.GetDestination(ctx, destinationID)
+	if err != nil {
+		return Circuit{}, err
 	}
-	c, err := r.store.GetCircuit(ctx, destinationID)
+	c, err := r.store.GetCircuit(ctx, dst.ID)
 	if c.State == "" {
 		c.State = store.CircuitClosed
 	}
-	return c, err
+	return newCircuit(c), err
 }
 
 // ResetCircuit closes a destination's circuit breaker: its held deliveries
 // are attempted at once. A running scheduler picks the reset up at its next
 // look (Config.PollInterval at the latest).
-func (r *Router) ResetCircuit(ctx context.Context, destinationID string) (CircuitState, error) {
-	if _, err := r.GetDestination(ctx, destinationID); err != nil {
-		return CircuitState{}, err
+func (r *Router) ResetCircuit(ctx context.Context, destinationID string) (Circuit, error) {
+	dst, err := r.GetDestination(ctx, destinationID)
+	if err != nil {
+		return Circuit{}, err
 	}
 	c := circuit.Reset(r.now())
-	if err := r.store.PutCircuit(ctx, destinationID, c); err != nil {
-		return CircuitState{}, fmt.Errorf("reset circuit: %w", err)
+	if err := r.store.PutCircuit(ctx, dst.ID, c); err != nil {
+		return Circuit{}, fmt.Errorf("reset circuit: %w", err)
 	}
 	r.resetCircuits.Store(true)
 	r.wakeScheduler()
-	return c, nil
+	return newCircuit(c), nil
 }
 
 type wireCircuit struct {
@@ -145,8 +162,8 @@ type wireCircuit struct {
 	LastTransitionAt *string `json:"last_transition_at"`
 }
 
-func toWireCircuit(c CircuitState) wireCircuit {
-	return wireCircuit{State: c.State, FailureCount: c.FailureCount, OpenedAt: wireTime(c.OpenedAt),
+func toWireCircuit(c Circuit) wireCircuit {
+	return wireCircuit{State: string(c.State), FailureCount: c.FailureCount, OpenedAt: wireTime(c.OpenedAt),
 		NextProbeAt: wireTime(c.NextProbeAt), LastTransitionAt: wireTime(c.LastTransitionAt)}
 }
 
@@ -189,7 +206,7 @@ func toWireAttempt(a *Attempt) wireAttempt {
 		RequestMethod: wireString(a.RequestMethod), RequestHeaders: wireJSON(a.RequestHeaders),
 		RequestBodySize: a.RequestBodySize, ResponseHeaders: wireJSON(a.ResponseHeaders),
 		ResponseBody: wireString(a.ResponseBody), ResponseBodyTruncated: wireBool(a.ResponseBodyTruncated),
-		DurationMS: a.DurationMS, Status: a.Status, Error: wireString(a.Error),
+		DurationMS: a.DurationMS, Status: string(a.Status), Error: wireString(a.Error),
 		CreatedAt: mustTime(a.CreatedAt), AttemptNumber: a.AttemptNumber, NextRetryAt: wireTime(a.NextRetryAt),
 		IsDLQ: wireBool(a.IsDLQ), DLQAt: wireTime(a.DLQAt), TriggerType: string(a.Trigger),
 		ConnectionName: wireString(a.ConnectionName), DestinationName: wireString(a.DestinationName),
@@ -216,23 +233,24 @@ func (r *Router) apiListAttempts(w http.ResponseWriter, req *http.Request) error
 	if err != nil {
 		return err
 	}
+	limit = min(limit, MaxPageLimit)
 	p := ListAttemptsParams{
-		EventID: q.Get("event_id"), ConnectionID: q.Get("connection_id"), DestinationID: q.Get("destination_id"),
-		Status: q.Get("status"), DLQOnly: q.Get("is_dlq") == "1" || q.Get("is_dlq") == "true",
-		Limit: min(limit, MaxPageLimit), Offset: offset,
+		ListParams: ListParams{Cursor: strconv.Itoa(offset), Limit: limit},
+		EventID:    q.Get("event_id"), ConnectionID: q.Get("connection_id"), DestinationID: q.Get("destination_id"),
+		Status: AttemptStatus(q.Get("status")), DLQOnly: q.Get("is_dlq") == "1" || q.Get("is_dlq") == "true",
 	}
 	page, err := r.ListAttempts(req.Context(), p)
 	if err != nil {
 		return err
 	}
-	items := make([]wireAttempt, len(page.Attempts))
-	for i, a := range page.Attempts {
+	items := make([]wireAttempt, len(page.Items))
+	for i, a := range page.Items {
 		items[i] = toWireAttempt(a)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"delivery_attempts": items,
 		"pagination": map[string]any{
-			"total": page.Total, "limit": p.Limit, "offset": p.Offset, "has_more": p.Offset+len(items) < page.Total,
+			"total": page.Total, "limit": limit, "offset": offset, "has_more": page.NextCursor != "",
 		},
 	})
 	return nil

@@ -4,22 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/hookstream-go/hookstream/store"
 )
-
-// Connection routes a source's events to a destination, with its activity
-// counters and the names of both ends.
-type Connection struct {
-	store.Connection
-	// EventCount is how many events the connection has routed.
-	EventCount int64
-	// LastEventAt is when it last routed one (zero if never).
-	LastEventAt time.Time
-	// SourceName and DestinationName name the two ends.
-	SourceName, DestinationName string
-}
 
 // ConnectionParams creates or updates a connection. SourceID,
 // DestinationID and Name are required on create; SourceID and DestinationID
@@ -36,7 +23,7 @@ type ConnectionParams struct {
 	Enabled *bool `json:"enabled"`
 	// Status is active (default), paused (deliveries are held until it is
 	// active again) or disabled (skipped).
-	Status *string `json:"status" limit:"64"`
+	Status *Status `json:"status" limit:"64"`
 	// TransformEnabled defaults to false; true needs TransformExpression.
 	TransformEnabled    *bool   `json:"transform_enabled"`
 	TransformExpression *string `json:"transform_expression" limit:"65536"`
@@ -61,7 +48,7 @@ func (r *Router) CreateConnection(ctx context.Context, p ConnectionParams) (_ *C
 	if err := required("destination_id", p.DestinationID); err != nil {
 		return nil, err
 	}
-	conn := &store.Connection{SourceID: p.SourceID, DestinationID: p.DestinationID, Enabled: true, Status: StatusActive}
+	conn := &store.Connection{SourceID: p.SourceID, DestinationID: p.DestinationID, Enabled: true, Status: string(StatusActive)}
 	if err := r.applyConnection(&p, conn); err != nil {
 		return nil, err
 	}
@@ -132,14 +119,14 @@ func (r *Router) UpdateConnection(ctx context.Context, id string, p ConnectionPa
 		if p.DestinationID != "" && p.DestinationID != conn.DestinationID {
 			return invalid("destination_id", "cannot be changed")
 		}
-		wasPaused = conn.Status == StatusPaused
+		wasPaused = Status(conn.Status) == StatusPaused
 		return r.applyConnection(&p, conn)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update connection: %w", storeError(err, "Connection"))
 	}
 	r.configChanged()
-	if wasPaused && conn.Status != StatusPaused {
+	if wasPaused && Status(conn.Status) != StatusPaused {
 		if _, err := r.store.ReleaseHeld(ctx, conn.ID, r.now()); err != nil {
 			return nil, fmt.Errorf("update connection: release held deliveries: %w", err)
 		}
@@ -169,16 +156,16 @@ func (r *Router) describeConnection(ctx context.Context, conn *store.Connection)
 	if err != nil {
 		return nil, err
 	}
-	out := &Connection{Connection: *conn, EventCount: c[0].Count, LastEventAt: c[0].Last}
+	var sourceName, destinationName string
 	src := &store.Source{Meta: store.Meta{ID: conn.SourceID, OrgID: conn.OrgID, EnvID: conn.EnvID}}
 	if err := r.store.Get(ctx, src); err == nil {
-		out.SourceName = src.Name
+		sourceName = src.Name
 	}
 	dst := &store.Destination{Meta: store.Meta{ID: conn.DestinationID, OrgID: conn.OrgID, EnvID: conn.EnvID}}
 	if err := r.store.Get(ctx, dst); err == nil {
-		out.DestinationName = dst.Name
+		destinationName = dst.Name
 	}
-	return out, nil
+	return newConnection(conn, c[0], sourceName, destinationName), nil
 }
 
 // applyConnection writes p into conn and validates the result.
@@ -190,7 +177,7 @@ func (r *Router) applyConnection(p *ConnectionParams, conn *store.Connection) (e
 	set(&conn.Name, p.Name)
 	set(&conn.Description, p.Description)
 	set(&conn.Enabled, p.Enabled)
-	set(&conn.Status, p.Status)
+	setString(&conn.Status, p.Status)
 	set(&conn.TransformEnabled, p.TransformEnabled)
 	set(&conn.TransformExpression, p.TransformExpression)
 	if p.FilterRules != nil {

@@ -91,7 +91,7 @@ func TestRouter_CreateConnection(t *testing.T) {
 		}{
 			{"missing name", ConnectionParams{SourceID: src.ID, DestinationID: dst.ID}, "name"},
 			{"missing source", ConnectionParams{DestinationID: dst.ID, Name: ptr("x")}, "source_id"},
-			{"bad status", ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("x"), Status: ptr("sleeping")}, "status"},
+			{"bad status", ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("x"), Status: ptr(Status("sleeping"))}, "status"},
 			{"transform without expression", ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("x"), TransformEnabled: ptr(true)}, "transform_expression"},
 			{"bad op", ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("x"), FilterRules: FilterRules{{Field: "payload.a", Op: "like", Value: 1}}}, "filter_rules[0]"},
 			{"bad expression", ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("x"), TransformEnabled: ptr(true), TransformExpression: ptr("{{")}, "transform_expression"},
@@ -118,7 +118,7 @@ func TestRouter_UpdateConnection(t *testing.T) {
 	if _, err := r.UpdateConnection(ctx, conn.ID, ConnectionParams{SourceID: other.ID}); err == nil {
 		t.Error("changing source_id: want an error")
 	}
-	got, err := r.UpdateConnection(ctx, conn.ID, ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("renamed"), Status: ptr("paused")})
+	got, err := r.UpdateConnection(ctx, conn.ID, ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("renamed"), Status: ptr(Status("paused"))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -204,11 +204,11 @@ func TestRouter_Ingest_Crash(t *testing.T) {
 	stored := map[string]*Event{}
 	cursor := ""
 	for {
-		page, err := r.ListEvents(rctx, ListEventsParams{Cursor: cursor, Limit: MaxPageLimit})
+		page, err := r.ListEvents(rctx, ListEventsParams{ListParams: ListParams{Cursor: cursor, Limit: MaxPageLimit}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, ev := range page.Events {
+		for _, ev := range page.Items {
 			stored[ev.ID] = ev
 		}
 		if cursor = page.NextCursor; cursor == "" {
@@ -242,7 +242,7 @@ func TestRouter_Ingest_Crash(t *testing.T) {
 			want[onlyA.ID] = false
 			kindA++
 		}
-		ds, err := r.Store().ListDeliveries(rctx, ev.Tenant(), id)
+		ds, err := r.Store().ListDeliveries(rctx, Tenant{OrgID: ev.OrgID, EnvID: ev.EnvID}, id)
 		if err != nil {
 			t.Fatal(err)
 		}

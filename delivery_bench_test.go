@@ -430,7 +430,7 @@ func TestLoad_BacklogMemory(t *testing.T) {
 	br := newDeliveryRoute(t, "bolt", path, cfg, DestinationParams{
 		URL: ptr("http://" + dead + "/hook"), MaxConcurrency: ptr(deliveryMaxConcurrency), TimeoutMS: ptr(2000),
 		CircuitBreakerEnabled: ptr(false),
-		RetryBackoffType:      ptr("fixed"), RetryIntervals: []int{1}, RetryMaxAttempts: ptr(10),
+		RetryBackoffType:      ptr(BackoffType("fixed")), RetryIntervals: []int{1}, RetryMaxAttempts: ptr(10),
 	})
 
 	type sample struct {

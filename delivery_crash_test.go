@@ -259,7 +259,7 @@ func runCrashChild(dbFile, receiverURL string) error {
 			Name: ptr("receiver"), URL: ptr(receiverURL), TimeoutMS: ptr(crashTimeoutMS), MaxConcurrency: ptr(crashMaxConcurrency),
 			// A slow attempt (a loaded CI machine) is retried within the
 			// test's budget rather than after 30 s.
-			RetryBackoffType: ptr("fixed"), RetryIntervals: []int{1}, RetryMaxAttempts: ptr(10),
+			RetryBackoffType: ptr(BackoffType("fixed")), RetryIntervals: []int{1}, RetryMaxAttempts: ptr(10),
 		})
 		if err != nil {
 			return err

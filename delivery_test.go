@@ -112,7 +112,7 @@ func eventStatus(t *testing.T, r *Router, id string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ev.Status
+	return string(ev.Status)
 }
 
 func TestRouter_Run_RetrySchedule(t *testing.T) {
@@ -154,12 +154,12 @@ func TestRouter_Run_RetrySchedule(t *testing.T) {
 		}
 		// Newest first: success, then three failures with their next retry.
 		triggers := []store.Trigger{store.TriggerRetry, store.TriggerRetry, store.TriggerRetry, store.TriggerInitial}
-		for i, a := range page.Attempts {
+		for i, a := range page.Items {
 			if a.Trigger != triggers[i] || a.AttemptNumber != 4-i {
 				t.Errorf("attempt %d: trigger %s number %d", i, a.Trigger, a.AttemptNumber)
 			}
 		}
-		if a := page.Attempts[1]; a.Status != store.AttemptFailed || a.ResponseStatus != 500 || a.NextRetryAt.Sub(start) != 2130*time.Second {
+		if a := page.Items[1]; a.Status != store.AttemptFailed || a.ResponseStatus != 500 || a.NextRetryAt.Sub(start) != 2130*time.Second {
 			t.Errorf("third attempt: %+v", a)
 		}
 	})
@@ -179,7 +179,7 @@ func TestRouter_Run_DeadLetterAndManualRetry(t *testing.T) {
 			return nil, errors.New("connection refused")
 		}}
 		r, srcID := deliverySetup(t, rc, DestinationParams{
-			RetryMaxAttempts: ptr(2), RetryBackoffType: ptr("fixed"), RetryIntervals: []int{10}, CircuitBreakerEnabled: ptr(false),
+			RetryMaxAttempts: ptr(2), RetryBackoffType: ptr(BackoffType("fixed")), RetryIntervals: []int{10}, CircuitBreakerEnabled: ptr(false),
 		}, ConnectionParams{})
 		evID := ingest(t, r, srcID, `{"n":1}`)
 		runRouter(t, r)
@@ -196,7 +196,7 @@ func TestRouter_Run_DeadLetterAndManualRetry(t *testing.T) {
 		if err != nil || dlq.Total != 1 {
 			t.Fatalf("DLQ attempts: %d, %v", dlq.Total, err)
 		}
-		last := dlq.Attempts[0]
+		last := dlq.Items[0]
 		if !last.IsDLQ || last.DLQAt.IsZero() || last.AttemptNumber != 3 || last.Error != "connection refused" {
 			t.Errorf("dead-lettered attempt: %+v", last)
 		}
@@ -272,7 +272,7 @@ func TestRouter_Run_CircuitBreaker(t *testing.T) {
 			return status(503)
 		}}
 		r, srcID := deliverySetup(t, rc, DestinationParams{
-			MaxConcurrency: ptr(1), RetryBackoffType: ptr("fixed"), RetryIntervals: []int{1}, RetryMaxAttempts: ptr(10),
+			MaxConcurrency: ptr(1), RetryBackoffType: ptr(BackoffType("fixed")), RetryIntervals: []int{1}, RetryMaxAttempts: ptr(10),
 			CircuitBreakerResetMS: ptr(60000),
 		}, ConnectionParams{})
 		ctx := context.Background()
@@ -315,7 +315,7 @@ func TestRouter_Run_CircuitBreaker(t *testing.T) {
 			}
 		}
 		// Every call is an attempt, and nothing was attempted while open.
-		page, _ := r.ListAttempts(ctx, ListAttemptsParams{Limit: 100})
+		page, _ := r.ListAttempts(ctx, ListAttemptsParams{ListParams: ListParams{Limit: 100}})
 		if page.Total != len(rc.received()) {
 			t.Errorf("attempts %d, receiver calls %d: want equal", page.Total, len(rc.received()))
 		}
@@ -365,8 +365,8 @@ func TestRouter_Run_TransformFailureDeadLetters(t *testing.T) {
 			t.Errorf("a failed transform was delivered %d times", n)
 		}
 		page, _ := r.ListAttempts(context.Background(), ListAttemptsParams{EventID: evID})
-		if page.Total != 1 || !page.Attempts[0].IsDLQ || !strings.Contains(page.Attempts[0].Error, "transform") {
-			t.Fatalf("attempts = %+v", page.Attempts)
+		if page.Total != 1 || !page.Items[0].IsDLQ || !strings.Contains(page.Items[0].Error, "transform") {
+			t.Fatalf("attempts = %+v", page.Items)
 		}
 		// Fixing the expression and retrying re-runs the current transform.
 		conns, _ := r.ListConnections(context.Background(), ListConnectionsParams{})

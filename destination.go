@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hookstream-go/hookstream/internal/netguard"
 	"github.com/hookstream-go/hookstream/store"
@@ -33,15 +32,6 @@ var destinationTypeAliases = map[string]string{
 	"sqs": "aws_sqs", "s3": "aws_s3", "eventbridge": "aws_eventbridge", "pubsub": "gcp_pubsub",
 }
 
-// Destination is a delivery target with its activity counters.
-type Destination struct {
-	store.Destination
-	// EventCount is how many delivery attempts were made to it.
-	EventCount int64
-	// LastDeliveryAt is when the last one was made (zero if never).
-	LastDeliveryAt time.Time
-}
-
 // DestinationParams creates or updates a destination. Nil fields are left
 // unset: on create they take their defaults, on update they keep their
 // value. A JSON field set to the literal null clears it.
@@ -56,12 +46,12 @@ type DestinationParams struct {
 	TimeoutMS *int              `json:"timeout_ms"`
 	// Timeout is the timeout in seconds, an alias of TimeoutMS.
 	Timeout                 *int            `json:"timeout"`
-	AuthType                *string         `json:"auth_type" limit:"64"`
+	AuthType                *AuthType       `json:"auth_type" limit:"64"`
 	AuthConfig              json.RawMessage `json:"auth_config" limit:"16384"`
-	Status                  *string         `json:"status" limit:"64"`
+	Status                  *Status         `json:"status" limit:"64"`
 	RetryEnabled            *bool           `json:"retry_enabled"`
 	RetryMaxAttempts        *int            `json:"retry_max_attempts"`
-	RetryBackoffType        *string         `json:"retry_backoff_type" limit:"64"`
+	RetryBackoffType        *BackoffType    `json:"retry_backoff_type" limit:"64"`
 	RetryIntervals          []int           `json:"retry_intervals" limit:"20"`
 	CircuitBreakerEnabled   *bool           `json:"circuit_breaker_enabled"`
 	CircuitBreakerThreshold *int            `json:"circuit_breaker_threshold"`
@@ -80,7 +70,7 @@ func (r *Router) CreateDestination(ctx context.Context, p DestinationParams) (*D
 		Method:                  http.MethodPost,
 		TimeoutMS:               DefaultTimeoutMS,
 		AuthType:                "none",
-		Status:                  StatusActive,
+		Status:                  string(StatusActive),
 		RetryEnabled:            true,
 		RetryMaxAttempts:        DefaultRetryMaxAttempts,
 		RetryBackoffType:        DefaultRetryBackoff,
@@ -97,7 +87,7 @@ func (r *Router) CreateDestination(ctx context.Context, p DestinationParams) (*D
 		return nil, fmt.Errorf("create destination: %w", storeError(err, "Destination"))
 	}
 	r.configChanged()
-	return &Destination{Destination: *dst}, nil
+	return newDestination(dst, store.Counter{}), nil
 }
 
 // GetDestination returns the destination with the given ID, or ErrNotFound.
@@ -121,7 +111,7 @@ func (r *Router) ListDestinations(ctx context.Context, p ListParams) (Page[*Dest
 	}
 	out := Page[*Destination]{NextCursor: page.NextCursor}
 	for i, dst := range page.Items {
-		out.Items = append(out.Items, &Destination{Destination: *dst, EventCount: counters[i].Count, LastDeliveryAt: counters[i].Last})
+		out.Items = append(out.Items, newDestination(dst, counters[i]))
 	}
 	return out, nil
 }
@@ -152,7 +142,7 @@ func (r *Router) withDestinationCounters(ctx context.Context, dst *store.Destina
 	if err != nil {
 		return nil, err
 	}
-	return &Destination{Destination: *dst, EventCount: c[0].Count, LastDeliveryAt: c[0].Last}, nil
+	return newDestination(dst, c[0]), nil
 }
 
 // applyDestination writes p into dst and validates the result.
@@ -167,12 +157,12 @@ func (r *Router) applyDestination(p *DestinationParams, dst *store.Destination) 
 		dst.URL = keepRedactedURL(*p.URL, dst.URL)
 	}
 	set(&dst.TimeoutMS, p.TimeoutMS)
-	set(&dst.AuthType, p.AuthType)
+	setString(&dst.AuthType, p.AuthType)
 	setJSON(&dst.AuthConfig, keepMasked(p.AuthConfig, dst.AuthConfig))
-	set(&dst.Status, p.Status)
+	setString(&dst.Status, p.Status)
 	set(&dst.RetryEnabled, p.RetryEnabled)
 	set(&dst.RetryMaxAttempts, p.RetryMaxAttempts)
-	set(&dst.RetryBackoffType, p.RetryBackoffType)
+	setString(&dst.RetryBackoffType, p.RetryBackoffType)
 	set(&dst.CircuitBreakerEnabled, p.CircuitBreakerEnabled)
 	set(&dst.CircuitBreakerThreshold, p.CircuitBreakerThreshold)
 	set(&dst.CircuitBreakerResetMS, p.CircuitBreakerResetMS)

@@ -96,7 +96,7 @@ func (s *scheduler) room(ctx context.Context, destID string, dst *store.Destinat
 	if dst == nil {
 		return s.free, false, next // attempted, to dead-letter them
 	}
-	if dst.Status != StatusActive {
+	if Status(dst.Status) != StatusActive {
 		return -1, false, next // a paused or disabled destination holds its deliveries
 	}
 	room := dst.MaxConcurrency - s.inflight[destID]

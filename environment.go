@@ -8,9 +8,6 @@ import (
 	"github.com/hookstream-go/hookstream/store"
 )
 
-// Environment is a tenant of an organization: its ID is a tenant's EnvID.
-type Environment = store.Environment
-
 // EnvironmentParams creates or updates an environment.
 type EnvironmentParams struct {
 	Name *string `json:"name" limit:"200"`
@@ -30,7 +27,7 @@ func (r *Router) CreateEnvironment(ctx context.Context, p EnvironmentParams) (*E
 	if err := r.requireOrgScope(ctx, "create environments"); err != nil {
 		return nil, err
 	}
-	env := &Environment{}
+	env := &store.Environment{}
 	if err := p.apply(env); err != nil {
 		return nil, err
 	}
@@ -39,7 +36,7 @@ func (r *Router) CreateEnvironment(ctx context.Context, p EnvironmentParams) (*E
 	if err := r.store.Create(ctx, env); err != nil {
 		return nil, fmt.Errorf("create environment: %w", storeError(err, "Environment"))
 	}
-	return env, nil
+	return newEnvironment(env), nil
 }
 
 // EnsureEnvironment makes sure ctx's own environment has a record (named
@@ -52,14 +49,14 @@ func (r *Router) EnsureEnvironment(ctx context.Context, name string) (*Environme
 		return env, err
 	}
 	now := r.now()
-	env = &Environment{Meta: store.Meta{ID: t.EnvID, OrgID: t.OrgID, CreatedAt: now, UpdatedAt: now}, Name: name}
-	if err := checkSlug(&env.Slug, name); err != nil {
+	rec := &store.Environment{Meta: store.Meta{ID: t.EnvID, OrgID: t.OrgID, CreatedAt: now, UpdatedAt: now}, Name: name}
+	if err := checkSlug(&rec.Slug, name); err != nil {
 		return nil, err
 	}
-	if err := r.store.Create(ctx, env); err != nil && !errors.Is(err, store.ErrConflict) {
+	if err := r.store.Create(ctx, rec); err != nil && !errors.Is(err, store.ErrConflict) {
 		return nil, fmt.Errorf("ensure environment: %w", err)
 	}
-	return env, nil
+	return newEnvironment(rec), nil
 }
 
 // visibleEnvironment reports whether ctx's caller may see the environment
@@ -72,10 +69,18 @@ func (r *Router) visibleEnvironment(ctx context.Context, id string) bool {
 // GetEnvironment returns an environment of ctx's organization (only the
 // caller's own without the org scope).
 func (r *Router) GetEnvironment(ctx context.Context, id string) (*Environment, error) {
+	env, err := r.getEnvironment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return newEnvironment(env), nil
+}
+
+func (r *Router) getEnvironment(ctx context.Context, id string) (*store.Environment, error) {
 	if !r.visibleEnvironment(ctx, id) {
 		return nil, withMessage(ErrNotFound, "Environment not found")
 	}
-	env := &Environment{Meta: store.Meta{ID: id, OrgID: r.orgScope(ctx).OrgID}}
+	env := &store.Environment{Meta: store.Meta{ID: id, OrgID: r.orgScope(ctx).OrgID}}
 	if err := r.store.Get(ctx, env); err != nil {
 		return nil, storeError(err, "Environment")
 	}
@@ -95,14 +100,14 @@ func (r *Router) ListEnvironments(ctx context.Context, p ListParams) (Page[*Envi
 	}
 	out := Page[*Environment]{NextCursor: page.NextCursor}
 	for _, item := range page.Items {
-		out.Items = append(out.Items, item.(*Environment))
+		out.Items = append(out.Items, newEnvironment(item.(*store.Environment)))
 	}
 	return out, nil
 }
 
 // UpdateEnvironment renames an environment the caller can see.
 func (r *Router) UpdateEnvironment(ctx context.Context, id string, p EnvironmentParams) (*Environment, error) {
-	env, err := r.GetEnvironment(ctx, id)
+	env, err := r.getEnvironment(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +118,7 @@ func (r *Router) UpdateEnvironment(ctx context.Context, id string, p Environment
 	if err := r.store.Update(ctx, env); err != nil {
 		return nil, fmt.Errorf("update environment: %w", storeError(err, "Environment"))
 	}
-	return env, nil
+	return newEnvironment(env), nil
 }
 
 // DeleteEnvironment deletes an environment of ctx's organization and
@@ -142,7 +147,7 @@ func (r *Router) DeleteEnvironment(ctx context.Context, id string) error {
 	return storeError(r.store.Delete(ctx, store.KindEnvironment, r.orgScope(ctx), id), "Environment")
 }
 
-func (p *EnvironmentParams) apply(env *Environment) (err error) {
+func (p *EnvironmentParams) apply(env *store.Environment) (err error) {
 	defer func() { err = forResource(err, "environment") }()
 	if err := checkLimits(p); err != nil {
 		return err

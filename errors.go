@@ -114,4 +114,3 @@ func storeError(err error, name string) error {
 	}
 	return err
 }
-

@@ -12,28 +12,24 @@ import (
 	"github.com/hookstream-go/hookstream/store"
 )
 
-// Event is a received webhook or published message.
-type Event = store.Event
-
-// EventPage is one page of events, newest first.
-type EventPage = store.EventPage
-
 // ListEventsParams filters a listing of events; empty fields do not filter.
 type ListEventsParams struct {
+	// Cursor and Limit select the page (Limit defaults to 50 here).
+	ListParams
 	SourceID           string
-	Status             string
-	DedupStatus        string
-	VerificationStatus string
+	Status             EventStatus
+	DedupStatus        DedupStatus
+	VerificationStatus VerificationStatus
 	Method             string
 	Topic              string
 	// Search keeps events whose body contains the string.
 	Search string
 	// After and Before bound the receive time (exclusive).
 	After, Before time.Time
-	Cursor        string
-	// Limit is the page size. Defaults to 50; at most MaxPageLimit.
-	Limit int
 }
+
+// DefaultEventPageLimit is the page size of event listings.
+const DefaultEventPageLimit = 50
 
 // GetEvent returns the event with the given ID, or ErrNotFound.
 func (r *Router) GetEvent(ctx context.Context, id string) (*Event, error) {
@@ -41,25 +37,29 @@ func (r *Router) GetEvent(ctx context.Context, id string) (*Event, error) {
 	if err != nil {
 		return nil, storeError(err, "Event")
 	}
-	return ev, nil
+	return newEvent(ev), nil
 }
 
 // ListEvents lists events newest first, with the total matching the
 // filters.
-func (r *Router) ListEvents(ctx context.Context, p ListEventsParams) (EventPage, error) {
+func (r *Router) ListEvents(ctx context.Context, p ListEventsParams) (Page[*Event], error) {
 	limit := p.Limit
 	if limit <= 0 {
-		limit = 50
+		limit = DefaultEventPageLimit
 	}
 	page, err := r.store.ListEvents(ctx, store.EventQuery{
-		Tenant: r.tenant(ctx), SourceID: p.SourceID, Status: p.Status, DedupStatus: p.DedupStatus,
-		VerificationStatus: p.VerificationStatus, Method: p.Method, Topic: p.Topic, Search: p.Search,
+		Tenant: r.tenant(ctx), SourceID: p.SourceID, Status: string(p.Status), DedupStatus: string(p.DedupStatus),
+		VerificationStatus: string(p.VerificationStatus), Method: p.Method, Topic: p.Topic, Search: p.Search,
 		After: p.After, Before: p.Before, Cursor: p.Cursor, Limit: min(limit, MaxPageLimit),
 	})
 	if err != nil {
-		return EventPage{}, fmt.Errorf("list events: %w", err)
+		return Page[*Event]{}, fmt.Errorf("list events: %w", err)
 	}
-	return page, nil
+	out := Page[*Event]{Items: make([]*Event, len(page.Events)), NextCursor: page.NextCursor, Total: page.Total}
+	for i, e := range page.Events {
+		out.Items[i] = newEvent(e)
+	}
+	return out, nil
 }
 
 // RetryResult reports a retry of every delivery of an event.
@@ -144,8 +144,8 @@ func toWireEventSummary(e *Event) wireEventSummary {
 	return wireEventSummary{
 		ID: e.ID, SourceID: wireString(e.SourceID), OrgID: e.OrgID, EnvID: e.EnvID, Method: e.Method,
 		ContentType: wireString(e.ContentType), SourceIP: wireString(e.SourceIP), PayloadSize: len(e.Body),
-		VerificationStatus: e.VerificationStatus, VerificationError: wireString(e.VerificationError),
-		DedupStatus: e.DedupStatus, DedupHash: wireString(e.DedupHash), Status: e.Status,
+		VerificationStatus: string(e.VerificationStatus), VerificationError: wireString(e.VerificationError),
+		DedupStatus: string(e.DedupStatus), DedupHash: wireString(e.DedupHash), Status: string(e.Status),
 		ReceivedAt: mustTime(e.ReceivedAt), Topic: wireString(e.Topic),
 		SourceName: wireString(e.SourceName), SourceSlug: wireString(e.SourceSlug),
 	}
@@ -196,14 +196,15 @@ func (r *Router) apiListEvents(w http.ResponseWriter, req *http.Request) error {
 	if err := queryEnums(req, map[string][]string{
 		"status":              {store.EventReceived, store.EventProcessing, store.EventDelivered, store.EventFailed},
 		"dedup_status":        {store.DedupUnique, store.DedupDuplicate},
-		"verification_status": {"unverified", "verified", "schema_invalid"},
+		"verification_status": {string(VerificationUnverified), string(VerificationVerified), string(VerificationSchemaInvalid)},
 	}); err != nil {
 		return err
 	}
 	p := ListEventsParams{
-		SourceID: q.Get("source_id"), Status: q.Get("status"), DedupStatus: q.Get("dedup_status"),
-		VerificationStatus: q.Get("verification_status"), Method: q.Get("method"), Topic: q.Get("topic"),
-		Search: q.Get("search"), Cursor: q.Get("cursor"), Limit: min(limit, MaxPageLimit),
+		ListParams: ListParams{Cursor: q.Get("cursor"), Limit: min(limit, MaxPageLimit)},
+		SourceID:   q.Get("source_id"), Status: EventStatus(q.Get("status")), DedupStatus: DedupStatus(q.Get("dedup_status")),
+		VerificationStatus: VerificationStatus(q.Get("verification_status")), Method: q.Get("method"), Topic: q.Get("topic"),
+		Search: q.Get("search"),
 	}
 	if p.After, err = queryTime(req, "after"); err != nil {
 		return err
@@ -215,8 +216,8 @@ func (r *Router) apiListEvents(w http.ResponseWriter, req *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items := make([]wireEventSummary, len(page.Events))
-	for i, e := range page.Events {
+	items := make([]wireEventSummary, len(page.Items))
+	for i, e := range page.Items {
 		items[i] = toWireEventSummary(e)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{

@@ -133,7 +133,7 @@ func faultRouter(t *testing.T, cfg *Config, url string, dst DestinationParams) (
 		dst.CircuitBreakerEnabled = ptr(false)
 	}
 	if dst.RetryBackoffType == nil {
-		dst.RetryBackoffType, dst.RetryIntervals = ptr("fixed"), []int{1}
+		dst.RetryBackoffType, dst.RetryIntervals = ptr(BackoffType("fixed")), []int{1}
 	}
 	d, err := r.CreateDestination(ctx, dst)
 	if err != nil {
@@ -179,7 +179,7 @@ func settle(t *testing.T, r *Router, ids []string) map[string]settled {
 			if err != nil {
 				t.Fatalf("event %s: %v", id, err)
 			}
-			ds, err := r.Store().ListDeliveries(ctx, ev.Tenant(), id)
+			ds, err := r.Store().ListDeliveries(ctx, Tenant{OrgID: ev.OrgID, EnvID: ev.EnvID}, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,11 +191,11 @@ func settle(t *testing.T, r *Router, ids []string) map[string]settled {
 				pending = fmt.Sprintf("event %s is %s, deliveries %+v", id, ev.Status, ds)
 				continue
 			}
-			page, err := r.ListAttempts(ctx, ListAttemptsParams{EventID: id, Limit: MaxPageLimit})
+			page, err := r.ListAttempts(ctx, ListAttemptsParams{EventID: id, ListParams: ListParams{Limit: MaxPageLimit}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			as := page.Attempts
+			as := page.Items
 			slices.Reverse(as)
 			out[id] = settled{ev: ev, attempts: as}
 		}
@@ -491,7 +491,7 @@ func TestRouter_Run_Faults(t *testing.T) {
 			fr.ok(rq, w)
 		})
 		n := len(answers) * scale
-		r, srcID := faultRouter(t, nil, fr.srv.URL, DestinationParams{RetryMaxAttempts: ptr(2), RetryBackoffType: ptr("fixed"), RetryIntervals: []int{2}})
+		r, srcID := faultRouter(t, nil, fr.srv.URL, DestinationParams{RetryMaxAttempts: ptr(2), RetryBackoffType: ptr(BackoffType("fixed")), RetryIntervals: []int{2}})
 		ids := ingestN(t, r, srcID, n)
 		runRouter(t, r)
 		res := settle(t, r, ids)
@@ -541,7 +541,7 @@ func TestRouter_Run_Faults(t *testing.T) {
 		var firsts []*Attempt
 		waitUntil(t, func() bool {
 			page, err := r.ListAttempts(ctx, ListAttemptsParams{})
-			firsts = page.Attempts
+			firsts = page.Items
 			return err == nil && page.Total == 2
 		})
 		for _, a := range firsts {
@@ -660,7 +660,7 @@ func TestRouter_Run_Faults(t *testing.T) {
 			t.Fatal(err)
 		}
 		dst, err := admin.CreateDestination(ctx, DestinationParams{
-			Name: ptr("loopback"), URL: ptr(fr.srv.URL), RetryMaxAttempts: ptr(3), RetryBackoffType: ptr("fixed"), RetryIntervals: []int{1},
+			Name: ptr("loopback"), URL: ptr(fr.srv.URL), RetryMaxAttempts: ptr(3), RetryBackoffType: ptr(BackoffType("fixed")), RetryIntervals: []int{1},
 			CircuitBreakerEnabled: ptr(false),
 		})
 		if err != nil {

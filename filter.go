@@ -21,9 +21,9 @@ import (
 // json.RawMessage("null") for JSON null, since a nil Value means "no value"
 // (which only exists allows, meaning true).
 type FilterRule struct {
-	Field string `json:"field" limit:"256"`
-	Op    string `json:"op" limit:"32"`
-	Value any    `json:"value,omitempty" limit:"4096"`
+	Field string   `json:"field" limit:"256"`
+	Op    FilterOp `json:"op" limit:"32"`
+	Value any      `json:"value,omitempty" limit:"4096"`
 }
 
 // FilterRules is a list of rules that must all match (an empty list
@@ -46,7 +46,7 @@ func (rs *FilterRules) UnmarshalJSON(data []byte) error {
 	}
 	out := make(FilterRules, len(rules))
 	for i, r := range rules {
-		out[i] = FilterRule{Field: r.Field, Op: string(r.Op)}
+		out[i] = FilterRule{Field: r.Field, Op: FilterOp(r.Op)}
 		if r.Value != nil {
 			out[i].Value = r.Value
 		}

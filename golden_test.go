@@ -337,10 +337,10 @@ func TestHandler_GoldenDelivery(t *testing.T) {
 	checkGolden(t, "ingest_duplicate", goldenIngest(t, r, src.ID, `{"type": "order.paid", "id": "ord_1", "total": 250}`), 200)
 
 	page, err := r.ListAttempts(ctx, ListAttemptsParams{})
-	if err != nil || len(page.Attempts) != 2 {
-		t.Fatalf("attempts after delivery: %d, %v; want 2", len(page.Attempts), err)
+	if err != nil || len(page.Items) != 2 {
+		t.Fatalf("attempts after delivery: %d, %v; want 2", len(page.Items), err)
 	}
-	failed := page.Attempts[0]
+	failed := page.Items[0]
 	if failed.DestinationID != flaky.ID || failed.Status != "failed" {
 		t.Fatalf("newest attempt = %+v, want the failed one to Flaky", failed)
 	}

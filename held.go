@@ -26,7 +26,7 @@ func (r *Router) sweepHeld(ctx context.Context) int {
 		conn := new(store.Connection)
 		conn.ID, conn.OrgID, conn.EnvID = h.ConnectionID, h.Tenant.OrgID, h.Tenant.EnvID
 		err := r.store.Get(ctx, conn)
-		if err == nil && conn.Status == StatusPaused {
+		if err == nil && Status(conn.Status) == StatusPaused {
 			continue
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -121,12 +121,12 @@ func TestRouter_Sources(t *testing.T) {
 	}{
 		{SourceParams{}, "name"},
 		{SourceParams{Name: ptr("x"), Slug: ptr("Bad Slug")}, "slug"},
-		{SourceParams{Name: ptr("x"), VerificationType: ptr("md5")}, "verification_type"},
+		{SourceParams{Name: ptr("x"), VerificationType: ptr(VerificationType("md5"))}, "verification_type"},
 		{SourceParams{Name: ptr("x"), IPAllowlist: []string{"10.0.0.0/8", "nope"}}, "ip_allowlist[1]"},
-		{SourceParams{Name: ptr("x"), DedupEnabled: ptr(true), DedupStrategy: ptr("header_field")}, "dedup_field"},
+		{SourceParams{Name: ptr("x"), DedupEnabled: ptr(true), DedupStrategy: ptr(DedupStrategy("header_field"))}, "dedup_field"},
 		{SourceParams{Name: ptr("x"), Template: ptr("myspace")}, "template"},
 		{SourceParams{Name: ptr("x"), SchemaValidationEnabled: ptr(true), JSONSchema: []byte(`{"type": 12}`)}, "json_schema"},
-		{SourceParams{Name: ptr("x"), Status: ptr("on")}, "status"},
+		{SourceParams{Name: ptr("x"), Status: ptr(Status("on"))}, "status"},
 	} {
 		_, err := r.CreateSource(ctx, c.p)
 		var ve *ValidationError
@@ -139,7 +139,7 @@ func TestRouter_Sources(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Description != "live keys" || !slices.Equal(got.IPDenylist, []string{"192.0.2.1"}) || got.Name != src.Name {
-		t.Errorf("after update: %+v", got.Source)
+		t.Errorf("after update: %+v", got)
 	}
 }
 
@@ -154,7 +154,7 @@ func TestRouter_Destinations(t *testing.T) {
 	if d.Method != "POST" || d.TimeoutMS != 5000 || !d.RetryEnabled || d.RetryMaxAttempts != 5 || d.RetryBackoffType != "exponential" ||
 		!slices.Equal(d.RetryIntervals, []int{30, 300, 1800, 7200, 86400}) || !d.CircuitBreakerEnabled ||
 		d.CircuitBreakerThreshold != 5 || d.CircuitBreakerResetMS != 60000 || d.MaxConcurrency != 10 || d.AuthType != "none" {
-		t.Errorf("defaults: %+v", d.Destination)
+		t.Errorf("defaults: %+v", d)
 	}
 	for _, c := range []struct {
 		p     DestinationParams
@@ -165,8 +165,8 @@ func TestRouter_Destinations(t *testing.T) {
 		{DestinationParams{Name: ptr("x"), URL: ptr("ftp://example.com")}, "url"},
 		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), Method: ptr("GET")}, "method"},
 		{DestinationParams{Name: ptr("x"), Type: ptr("sqs")}, "type"},
-		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), AuthType: ptr("bearer")}, "auth_config"},
-		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), RetryBackoffType: ptr("random")}, "retry"},
+		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), AuthType: ptr(AuthType("bearer"))}, "auth_config"},
+		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), RetryBackoffType: ptr(BackoffType("random"))}, "retry"},
 		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), MaxConcurrency: ptr(0)}, "max_concurrency"},
 		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), Headers: map[string]string{"bad header": "v"}}, "headers"},
 		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), SigningConfig: []byte(`{"algorithm": "md5", "secret": "s"}`)}, "signing_config"},

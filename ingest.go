@@ -47,7 +47,7 @@ func (r *Router) Ingest(ctx context.Context, sourceID string, req *http.Request)
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	src := sr.source
-	if src.Status == StatusDisabled {
+	if Status(src.Status) == StatusDisabled {
 		return nil, withMessage(ErrForbidden, "Source is disabled")
 	}
 	clientIP := r.clientIP(req)
@@ -89,7 +89,7 @@ func (r *Router) Ingest(ctx context.Context, sourceID string, req *http.Request)
 		setDedup(ev, src, req.Header, body, now)
 	}
 	var deliveries []*store.Delivery
-	if src.Status == StatusActive {
+	if Status(src.Status) == StatusActive {
 		in := newMatchInput(body, ev.ContentType, req.Method, ev.SourceIP, "", req.Header)
 		for _, route := range sr.routes {
 			if route.active && route.filter.Match(in) {

@@ -349,7 +349,7 @@ func TestRouter_Ingest_Checks(t *testing.T) {
 		{name: "SchemaRejectNotJSON", src: SourceParams{SchemaValidationEnabled: ptr(true), JSONSchema: schema}, hook: webhook{body: []byte("hello")}, status: 422, msg: "Payload does not match the JSON Schema"},
 		{name: "SchemaRejectSigned", src: SourceParams{Template: ptr("github"), VerificationSecret: ptr(secret), SchemaValidationEnabled: ptr(true), JSONSchema: schema}, hook: githubHook(secret, `{"amount":-1}`), status: 422, msg: "Payload does not match the JSON Schema"},
 		{name: "SchemaPasses", src: SourceParams{SchemaValidationEnabled: ptr(true), JSONSchema: schema}, hook: okHook, status: 200},
-		{name: "SchemaWarn", src: SourceParams{SchemaValidationEnabled: ptr(true), JSONSchema: schema, SchemaAction: ptr("warn")}, hook: jsonHook(`{"amount":-1}`), status: 200},
+		{name: "SchemaWarn", src: SourceParams{SchemaValidationEnabled: ptr(true), JSONSchema: schema, SchemaAction: ptr(SchemaAction("warn"))}, hook: jsonHook(`{"amount":-1}`), status: 200},
 		{name: "Success", hook: okHook, status: 200},
 	}
 	for _, tt := range tests {
@@ -425,7 +425,7 @@ func TestRouter_Ingest_SchemaWarn(t *testing.T) {
 			r, _ := ingestSetup(t, nil)
 			src := mustSource(t, r, SourceParams{
 				Template: ptr("github"), VerificationSecret: ptr("s3cret"),
-				SchemaValidationEnabled: ptr(true), JSONSchema: schema, SchemaAction: ptr("warn"),
+				SchemaValidationEnabled: ptr(true), JSONSchema: schema, SchemaAction: ptr(SchemaAction("warn")),
 			})
 			mustConnection(t, r, src, mustDestination(t, r, "Billing"), ConnectionParams{})
 
@@ -478,7 +478,7 @@ func TestRouter_Ingest_Success(t *testing.T) {
 			for _, d := range ds {
 				got[d.ConnectionID] = d.DestinationID
 				if d.State != store.DeliveryPending || d.Held || d.Trigger != store.TriggerInitial || !d.NextAt.Equal(now) ||
-					d.EventID != ev.ID || d.Attempts != 0 || !strings.HasPrefix(d.ID, "dlv_") || d.Tenant() != ev.Tenant() {
+					d.EventID != ev.ID || d.Attempts != 0 || !strings.HasPrefix(d.ID, "dlv_") || d.Tenant() != (Tenant{OrgID: ev.OrgID, EnvID: ev.EnvID}) {
 					t.Errorf("delivery = %+v", d)
 				}
 			}
@@ -636,7 +636,7 @@ func TestRouter_Ingest_Routing(t *testing.T) {
 						t.Errorf("connection %s: delivery %q, want %q", id, got[id], w)
 					}
 				}
-				if ev.Status != tt.wantStatus {
+				if string(ev.Status) != tt.wantStatus {
 					t.Errorf("event status %q, want %q", ev.Status, tt.wantStatus)
 				}
 				due, _, err := r.Store().DueDestinations(context.Background(), ingestEpoch)
@@ -788,7 +788,7 @@ func signedProviders(t *testing.T) []signedProvider {
 			body: `{"type":"invoice.paid","amount":1000}`, sign: standard("webhook"),
 		},
 		{
-			name: "StandardWebhooksScheme", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr("standard-webhooks")}, secret: standardSecret, signedAt: true,
+			name: "StandardWebhooksScheme", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr(VerificationType("standard-webhooks"))}, secret: standardSecret, signedAt: true,
 			body: `{"type":"invoice.paid","amount":1000}`, sign: standard("webhook"),
 		},
 		{
@@ -850,7 +850,7 @@ func signedProviders(t *testing.T) []signedProvider {
 			body: `{"type":"user.created","amount":1000}`, sign: standard("svix"),
 		},
 		{
-			name: "HMACSHA256HexDefaultHeader", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr("hmac_sha256")}, secret: "generic-secret",
+			name: "HMACSHA256HexDefaultHeader", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr(VerificationType("hmac_sha256"))}, secret: "generic-secret",
 			body: `{"amount":1000}`,
 			sign: func(_, secret string, body []byte, _ time.Time) webhook {
 				w := webhook{body: body, header: http.Header{"Content-Type": {"application/json"}}}
@@ -859,7 +859,7 @@ func signedProviders(t *testing.T) []signedProvider {
 			},
 		},
 		{
-			name: "HMACSHA256Base64", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr("hmac-sha256"), VerificationHeader: ptr("X-Signature")}, secret: "generic-secret",
+			name: "HMACSHA256Base64", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr(VerificationType("hmac-sha256")), VerificationHeader: ptr("X-Signature")}, secret: "generic-secret",
 			body: `{"amount":1000}`,
 			sign: func(_, secret string, body []byte, _ time.Time) webhook {
 				w := webhook{body: body, header: http.Header{"Content-Type": {"application/json"}}}
@@ -868,7 +868,7 @@ func signedProviders(t *testing.T) []signedProvider {
 			},
 		},
 		{
-			name: "HMACSHA256Prefixed", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr("hmac_sha256"), VerificationHeader: ptr("x-signature")}, secret: "generic-secret",
+			name: "HMACSHA256Prefixed", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr(VerificationType("hmac_sha256")), VerificationHeader: ptr("x-signature")}, secret: "generic-secret",
 			body: `{"amount":1000}`,
 			sign: func(_, secret string, body []byte, _ time.Time) webhook {
 				w := webhook{body: body, header: http.Header{"Content-Type": {"application/json"}}}
@@ -877,7 +877,7 @@ func signedProviders(t *testing.T) []signedProvider {
 			},
 		},
 		{
-			name: "HMACSHA1Prefixed", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr("hmac_sha1"), VerificationHeader: ptr("X-Signature")}, secret: "generic-secret",
+			name: "HMACSHA1Prefixed", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr(VerificationType("hmac_sha1")), VerificationHeader: ptr("X-Signature")}, secret: "generic-secret",
 			body: `{"amount":1000}`,
 			sign: func(_, secret string, body []byte, _ time.Time) webhook {
 				w := webhook{body: body, header: http.Header{"Content-Type": {"application/json"}}}
@@ -886,7 +886,7 @@ func signedProviders(t *testing.T) []signedProvider {
 			},
 		},
 		{
-			name: "HMACSHA1Base64", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr("hmac_sha1"), VerificationHeader: ptr("X-Signature")}, secret: "generic-secret",
+			name: "HMACSHA1Base64", params: SourceParams{VerificationEnabled: ptr(true), VerificationType: ptr(VerificationType("hmac_sha1")), VerificationHeader: ptr("X-Signature")}, secret: "generic-secret",
 			body: `{"amount":1000}`,
 			sign: func(_, secret string, body []byte, _ time.Time) webhook {
 				w := webhook{body: body, header: http.Header{"Content-Type": {"application/json"}}}
@@ -1041,7 +1041,7 @@ func TestRouter_Ingest_Dedup(t *testing.T) {
 				t.Parallel()
 				r, clock := ingestSetup(t, nil)
 				src := mustSource(t, r, SourceParams{
-					DedupEnabled: ptr(true), DedupStrategy: ptr(dc.strategy), DedupField: ptr(dc.field), DedupWindowSeconds: ptr(60),
+					DedupEnabled: ptr(true), DedupStrategy: ptr(DedupStrategy(dc.strategy)), DedupField: ptr(dc.field), DedupWindowSeconds: ptr(60),
 				})
 				conn := mustConnection(t, r, src, mustDestination(t, r, "Billing"), ConnectionParams{})
 				n := 0
@@ -1050,7 +1050,7 @@ func TestRouter_Ingest_Dedup(t *testing.T) {
 					n++
 					ev := wantAccepted(t, r, path.send(t, r, src.ID, dc.hook(key, n)))
 					ds := deliveriesOf(t, r, ev.ID)
-					if ev.DedupStatus != want {
+					if string(ev.DedupStatus) != want {
 						t.Errorf("send %d (key %q at +%v): dedup_status %q, want %q", n, key, clock.Now().Sub(ingestEpoch), ev.DedupStatus, want)
 					}
 					switch want {
@@ -1128,7 +1128,7 @@ func TestRouter_Ingest_DedupNoValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r, _ := ingestSetup(t, nil)
-		src := mustSource(t, r, SourceParams{DedupEnabled: ptr(true), DedupStrategy: ptr(tt.strategy), DedupField: ptr(tt.field)})
+		src := mustSource(t, r, SourceParams{DedupEnabled: ptr(true), DedupStrategy: ptr(DedupStrategy(tt.strategy)), DedupField: ptr(tt.field)})
 		for i := range 2 {
 			if ev := wantAccepted(t, r, ingestViaAPI(t, r, src.ID, tt.hook)); ev.DedupStatus != "unique" || ev.DedupHash != "" {
 				t.Errorf("%s %q, send %d: dedup_status %q hash %q, want unique without hash", tt.strategy, tt.hook.body, i, ev.DedupStatus, ev.DedupHash)
@@ -1168,7 +1168,7 @@ func TestRouter_Ingest_DedupSurvivesRestart(t *testing.T) {
 				return r
 			}
 			r := open()
-			src := mustSource(t, r, SourceParams{DedupEnabled: ptr(true), DedupStrategy: ptr(dc.strategy), DedupField: ptr(dc.field), DedupWindowSeconds: ptr(60)})
+			src := mustSource(t, r, SourceParams{DedupEnabled: ptr(true), DedupStrategy: ptr(DedupStrategy(dc.strategy)), DedupField: ptr(dc.field), DedupWindowSeconds: ptr(60)})
 			mustConnection(t, r, src, mustDestination(t, r, "Billing"), ConnectionParams{})
 			first := wantAccepted(t, r, ingestViaHTTP(t, r, src.ID, dc.hook("A", 1)))
 			if err := r.Close(); err != nil {
@@ -1318,7 +1318,7 @@ func testListEventsFilters(t *testing.T, r *Router, clock *ingestClock) {
 	orders := mustSource(t, r, SourceParams{Name: ptr("Orders")})
 	mustConnection(t, r, orders, mustDestination(t, r, "Billing"), ConnectionParams{})
 	gh := mustSource(t, r, SourceParams{Name: ptr("GitHub"), Template: ptr("github"), VerificationSecret: ptr("s"), DedupEnabled: ptr(true)})
-	warn := mustSource(t, r, SourceParams{Name: ptr("Warn"), SchemaValidationEnabled: ptr(true), JSONSchema: json.RawMessage(`{"required":["id"]}`), SchemaAction: ptr("warn")})
+	warn := mustSource(t, r, SourceParams{Name: ptr("Warn"), SchemaValidationEnabled: ptr(true), JSONSchema: json.RawMessage(`{"required":["id"]}`), SchemaAction: ptr(SchemaAction("warn"))})
 
 	send := func(src *Source, w webhook) string {
 		t.Helper()

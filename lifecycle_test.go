@@ -38,12 +38,12 @@ func TestRouter_Run_ProviderBoundary(t *testing.T) {
 				if page.Total != 2 {
 					t.Fatalf("%d attempts, want 2 (the first and its retry)", page.Total)
 				}
-				for _, a := range page.Attempts {
+				for _, a := range page.Items {
 					if a.Status != "failed" || !strings.Contains(a.Error, c.want) {
 						t.Errorf("attempt %+v, want a failed attempt saying %q", a, c.want)
 					}
 				}
-				if !page.Attempts[0].IsDLQ {
+				if !page.Items[0].IsDLQ {
 					t.Errorf("the last attempt is not a dead letter")
 				}
 			})

@@ -76,7 +76,7 @@ func TestHTTPProvider_Request(t *testing.T) {
 	r := setup(t, &Config{AllowPrivateNetworks: true})
 	a := deliverOnce(t, r, DestinationParams{
 		URL: ptr(srv.URL + "/hook"), Method: ptr("PUT"), Headers: map[string]string{"X-Team": "billing"},
-		AuthType: ptr("api_key"), AuthConfig: json.RawMessage(`{"header":"X-Api-Key","value":"k3y-value"}`),
+		AuthType: ptr(AuthType("api_key")), AuthConfig: json.RawMessage(`{"header":"X-Api-Key","value":"k3y-value"}`),
 	}, `{"order":1}`)
 
 	if a.Status != store.AttemptSuccess || a.ResponseStatus != 201 {

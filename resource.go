@@ -8,9 +8,25 @@ import (
 	"github.com/hookstream-go/hookstream/store"
 )
 
-// Page is one page of a newest-first listing; pass NextCursor back in
-// ListParams.Cursor for the next one.
-type Page[T any] = store.Page[T]
+// Page is one page of a newest-first listing; pass NextCursor back in the
+// listing's Cursor for the next one.
+type Page[T any] struct {
+	Items []T
+	// NextCursor is empty on the last page.
+	NextCursor string
+	// Total counts every item the listing matches, for the listings that
+	// count them (events and delivery attempts); the others leave it 0.
+	Total int
+}
+
+// mapPage converts a page of store records.
+func mapPage[S, T any](p store.Page[S], convert func(S) T) Page[T] {
+	out := Page[T]{NextCursor: p.NextCursor, Items: make([]T, len(p.Items))}
+	for i, item := range p.Items {
+		out.Items[i] = convert(item)
+	}
+	return out
+}
 
 // ListParams selects a page of a listing.
 type ListParams struct {
@@ -70,12 +86,12 @@ func (r *Router) updateResource(ctx context.Context, rec store.Resource, id stri
 }
 
 // listResources lists one page of ctx's tenant's resources of a kind as T.
-func listResources[T store.Resource](ctx context.Context, r *Router, kind store.Kind, p ListParams, match func(store.Resource) bool) (Page[T], error) {
+func listResources[T store.Resource](ctx context.Context, r *Router, kind store.Kind, p ListParams, match func(store.Resource) bool) (store.Page[T], error) {
 	page, err := r.store.List(ctx, p.query(kind, r.tenant(ctx), match))
 	if err != nil {
-		return Page[T]{}, err
+		return store.Page[T]{}, err
 	}
-	out := Page[T]{NextCursor: page.NextCursor, Items: make([]T, len(page.Items))}
+	out := store.Page[T]{NextCursor: page.NextCursor, Items: make([]T, len(page.Items))}
 	for i, item := range page.Items {
 		out.Items[i] = item.(T)
 	}
@@ -113,13 +129,15 @@ func slugify(name string) string {
 }
 
 // oneOf checks that a non-empty value is one of allowed.
-func oneOf(field, value string, allowed ...string) error {
-	for _, a := range allowed {
-		if value == a {
+func oneOf[S ~string](field, value string, allowed ...S) error {
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		if value == string(a) {
 			return nil
 		}
+		names[i] = string(a)
 	}
-	return invalid(field, "must be one of %s", strings.Join(allowed, ", "))
+	return invalid(field, "must be one of %s", strings.Join(names, ", "))
 }
 
 // required checks that a string field is not empty.
@@ -128,6 +146,13 @@ func required(field, value string) error {
 		return invalid(field, "is required")
 	}
 	return nil
+}
+
+// setString copies the typed string *p into *dst when p is not nil.
+func setString[S ~string](dst *string, p *S) {
+	if p != nil {
+		*dst = string(*p)
+	}
 }
 
 // set copies *p into *dst when p is not nil: PATCH semantics.

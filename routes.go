@@ -223,8 +223,8 @@ func (rt *routing) route(ctx context.Context, d *store.Delivery) (*compiledRoute
 func (r *Router) compileConnection(c *store.Connection) (*compiledRoute, error) {
 	route := &compiledRoute{
 		id: c.ID, name: c.Name, connectionID: c.ID, destinationID: c.DestinationID,
-		active: c.Enabled && c.Status != StatusDisabled,
-		held:   c.Status == StatusPaused,
+		active: c.Enabled && Status(c.Status) != StatusDisabled,
+		held:   Status(c.Status) == StatusPaused,
 	}
 	var err error
 	if route.filter, err = compileFilter(c.FilterRules); err != nil {

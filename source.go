@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/hookstream-go/hookstream/internal/signature"
 	"github.com/hookstream-go/hookstream/store"
@@ -16,48 +15,32 @@ const (
 	DefaultDedupWindowSeconds = 300
 )
 
-// Source is a webhook receiver with its activity counters.
-type Source struct {
-	store.Source
-	// EventCount is how many events the source has stored.
-	EventCount int64
-	// LastEventAt is when it last stored one (zero if never).
-	LastEventAt time.Time
-}
-
 // SourceParams creates or updates a source. Nil fields are left unset: on
 // create they take their defaults, on update they keep their value. A JSON
 // field set to the literal null clears it.
 type SourceParams struct {
-	Name                    *string         `json:"name" limit:"200"`
-	Slug                    *string         `json:"slug" limit:"100"`
-	Description             *string         `json:"description" limit:"2000"`
-	Template                *string         `json:"template" limit:"64"`
-	Type                    *string         `json:"type" limit:"64"`
-	SourceConfig            json.RawMessage `json:"source_config" limit:"16384"`
-	VerificationEnabled     *bool           `json:"verification_enabled"`
-	VerificationType        *string         `json:"verification_type" limit:"64"`
-	VerificationSecret      *string         `json:"verification_secret" limit:"1024"`
-	VerificationHeader      *string         `json:"verification_header" limit:"256"`
-	VerificationConfig      json.RawMessage `json:"verification_config" limit:"16384"`
-	DedupEnabled            *bool           `json:"dedup_enabled"`
-	DedupStrategy           *string         `json:"dedup_strategy" limit:"64"`
-	DedupField              *string         `json:"dedup_field" limit:"256"`
-	DedupWindowSeconds      *int            `json:"dedup_window_seconds"`
-	IPAllowlist             []string        `json:"ip_allowlist" limit:"500,item=64"`
-	IPDenylist              []string        `json:"ip_denylist" limit:"500,item=64"`
-	SchemaValidationEnabled *bool           `json:"schema_validation_enabled"`
-	JSONSchema              json.RawMessage `json:"json_schema" limit:"65536"`
-	SchemaAction            *string         `json:"schema_action" limit:"64"`
-	Status                  *string         `json:"status" limit:"64"`
+	Name                    *string           `json:"name" limit:"200"`
+	Slug                    *string           `json:"slug" limit:"100"`
+	Description             *string           `json:"description" limit:"2000"`
+	Template                *string           `json:"template" limit:"64"`
+	Type                    *string           `json:"type" limit:"64"`
+	SourceConfig            json.RawMessage   `json:"source_config" limit:"16384"`
+	VerificationEnabled     *bool             `json:"verification_enabled"`
+	VerificationType        *VerificationType `json:"verification_type" limit:"64"`
+	VerificationSecret      *string           `json:"verification_secret" limit:"1024"`
+	VerificationHeader      *string           `json:"verification_header" limit:"256"`
+	VerificationConfig      json.RawMessage   `json:"verification_config" limit:"16384"`
+	DedupEnabled            *bool             `json:"dedup_enabled"`
+	DedupStrategy           *DedupStrategy    `json:"dedup_strategy" limit:"64"`
+	DedupField              *string           `json:"dedup_field" limit:"256"`
+	DedupWindowSeconds      *int              `json:"dedup_window_seconds"`
+	IPAllowlist             []string          `json:"ip_allowlist" limit:"500,item=64"`
+	IPDenylist              []string          `json:"ip_denylist" limit:"500,item=64"`
+	SchemaValidationEnabled *bool             `json:"schema_validation_enabled"`
+	JSONSchema              json.RawMessage   `json:"json_schema" limit:"65536"`
+	SchemaAction            *SchemaAction     `json:"schema_action" limit:"64"`
+	Status                  *Status           `json:"status" limit:"64"`
 }
-
-// Source statuses.
-const (
-	StatusActive   = "active"
-	StatusPaused   = "paused"
-	StatusDisabled = "disabled"
-)
 
 // CreateSource creates a source. The name is required; the slug defaults to
 // one derived from the name and must be unique in the environment
@@ -65,7 +48,7 @@ const (
 func (r *Router) CreateSource(ctx context.Context, p SourceParams) (*Source, error) {
 	src := &store.Source{
 		Type:               "http",
-		Status:             StatusActive,
+		Status:             string(StatusActive),
 		DedupStrategy:      "payload_hash",
 		DedupWindowSeconds: DefaultDedupWindowSeconds,
 		SchemaAction:       "reject",
@@ -77,7 +60,7 @@ func (r *Router) CreateSource(ctx context.Context, p SourceParams) (*Source, err
 		return nil, fmt.Errorf("create source: %w", storeError(err, "Source"))
 	}
 	r.configChanged()
-	return &Source{Source: *src}, nil
+	return newSource(src, store.Counter{}), nil
 }
 
 // GetSource returns the source with the given ID, or ErrNotFound.
@@ -101,7 +84,7 @@ func (r *Router) ListSources(ctx context.Context, p ListParams) (Page[*Source], 
 	}
 	out := Page[*Source]{NextCursor: page.NextCursor}
 	for i, src := range page.Items {
-		out.Items = append(out.Items, &Source{Source: *src, EventCount: counters[i].Count, LastEventAt: counters[i].Last})
+		out.Items = append(out.Items, newSource(src, counters[i]))
 	}
 	return out, nil
 }
@@ -132,7 +115,7 @@ func (r *Router) withSourceCounters(ctx context.Context, src *store.Source) (*So
 	if err != nil {
 		return nil, err
 	}
-	return &Source{Source: *src, EventCount: c[0].Count, LastEventAt: c[0].Last}, nil
+	return newSource(src, c[0]), nil
 }
 
 // deleteError translates a store error of a Delete.
@@ -164,17 +147,17 @@ func (p *SourceParams) apply(src *store.Source) (err error) {
 	set(&src.VerificationHeader, p.VerificationHeader)
 	setJSON(&src.VerificationConfig, keepMasked(p.VerificationConfig, src.VerificationConfig))
 	set(&src.DedupEnabled, p.DedupEnabled)
-	set(&src.DedupStrategy, p.DedupStrategy)
+	setString(&src.DedupStrategy, p.DedupStrategy)
 	set(&src.DedupField, p.DedupField)
 	set(&src.DedupWindowSeconds, p.DedupWindowSeconds)
 	setList(&src.IPAllowlist, p.IPAllowlist)
 	setList(&src.IPDenylist, p.IPDenylist)
 	set(&src.SchemaValidationEnabled, p.SchemaValidationEnabled)
 	setJSON(&src.JSONSchema, p.JSONSchema)
-	set(&src.SchemaAction, p.SchemaAction)
-	set(&src.Status, p.Status)
+	setString(&src.SchemaAction, p.SchemaAction)
+	setString(&src.Status, p.Status)
 	if p.VerificationType != nil {
-		src.VerificationType = normalizeScheme(*p.VerificationType)
+		src.VerificationType = normalizeScheme(string(*p.VerificationType))
 	}
 	if p.Template != nil {
 		if err := applyTemplate(src, *p.Template, p); err != nil {

@@ -42,10 +42,10 @@ func newTenancyFixture(t *testing.T) *tenancyFixture {
 	dsts, _ := r.ListDestinations(ctx, ListParams{})
 	conns, _ := r.ListConnections(ctx, ListConnectionsParams{})
 	attempts, err := r.ListAttempts(ctx, ListAttemptsParams{EventID: evID})
-	if err != nil || len(attempts.Attempts) != 1 {
-		t.Fatalf("attempts of the delivered event: %v %v", attempts.Attempts, err)
+	if err != nil || len(attempts.Items) != 1 {
+		t.Fatalf("attempts of the delivered event: %v %v", attempts.Items, err)
 	}
-	f.ids["destinations"], f.ids["connections"], f.ids["delivery-attempts"] = dsts.Items[0].ID, conns.Items[0].ID, attempts.Attempts[0].ID
+	f.ids["destinations"], f.ids["connections"], f.ids["delivery-attempts"] = dsts.Items[0].ID, conns.Items[0].ID, attempts.Items[0].ID
 	topic, err := r.CreateTopic(ctx, TopicParams{Name: ptr("Orders")})
 	if err != nil {
 		t.Fatal(err)

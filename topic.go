@@ -12,19 +12,6 @@ import (
 	"github.com/hookstream-go/hookstream/store"
 )
 
-// Topic statuses.
-const (
-	TopicActive   = "active"
-	TopicInactive = "inactive"
-)
-
-// Topic is a named channel for publish/subscribe fan-out, with its number
-// of subscriptions.
-type Topic struct {
-	store.Topic
-	SubscriptionCount int
-}
-
 // TopicParams creates or updates a topic. Nil fields keep their value (or
 // default); a Schema of the literal null removes it.
 type TopicParams struct {
@@ -34,14 +21,14 @@ type TopicParams struct {
 	// Schema is a JSON Schema every published body must match (422).
 	Schema json.RawMessage `json:"schema" limit:"65536"`
 	// Status is active (default) or inactive (publishing is refused).
-	Status *string `json:"status" limit:"64"`
+	Status *TopicStatus `json:"status" limit:"64"`
 }
 
 // CreateTopic creates a topic. The slug (derived from the name when
 // absent) is unique in the environment: ErrConflict "Slug already
 // exists".
 func (r *Router) CreateTopic(ctx context.Context, p TopicParams) (*Topic, error) {
-	t := &store.Topic{Status: TopicActive}
+	t := &store.Topic{Status: string(TopicActive)}
 	if err := p.apply(t); err != nil {
 		return nil, err
 	}
@@ -49,7 +36,7 @@ func (r *Router) CreateTopic(ctx context.Context, p TopicParams) (*Topic, error)
 		return nil, fmt.Errorf("create topic: %w", storeError(err, "Topic"))
 	}
 	r.configChanged()
-	return &Topic{Topic: *t}, nil
+	return newTopic(t, 0), nil
 }
 
 // GetTopic returns a topic by its ID (prefixed or bare) or slug, or
@@ -130,7 +117,7 @@ func (r *Router) describeTopic(ctx context.Context, t *store.Topic) (*Topic, err
 	if err != nil {
 		return nil, err
 	}
-	return &Topic{Topic: *t, SubscriptionCount: len(subs)}, nil
+	return newTopic(t, len(subs)), nil
 }
 
 func (r *Router) subscriptionsOf(ctx context.Context, t *store.Topic) ([]*store.Subscription, error) {
@@ -148,7 +135,7 @@ func (p *TopicParams) apply(t *store.Topic) (err error) {
 	set(&t.Name, p.Name)
 	set(&t.Slug, p.Slug)
 	set(&t.Description, p.Description)
-	set(&t.Status, p.Status)
+	setString(&t.Status, p.Status)
 	setJSON(&t.Schema, p.Schema)
 	if err := required("name", t.Name); err != nil {
 		return err
@@ -165,13 +152,6 @@ func (p *TopicParams) apply(t *store.Topic) (err error) {
 		}
 	}
 	return nil
-}
-
-// Subscription delivers a topic's events to a destination, with the
-// destination's name.
-type Subscription struct {
-	store.Subscription
-	DestinationName string
 }
 
 // SubscribeParams subscribes a destination to a topic, or updates a
@@ -304,12 +284,12 @@ func (r *Router) getSubscription(ctx context.Context, topic, id string) (*store.
 }
 
 func (r *Router) describeSubscription(ctx context.Context, s *store.Subscription) *Subscription {
-	out := &Subscription{Subscription: *s}
+	var name string
 	dst := &store.Destination{Meta: store.Meta{ID: s.DestinationID, OrgID: s.OrgID, EnvID: s.EnvID}}
 	if r.store.Get(ctx, dst) == nil {
-		out.DestinationName = dst.Name
+		name = dst.Name
 	}
-	return out
+	return newSubscription(s, name)
 }
 
 func (r *Router) applySubscription(p *SubscribeParams, s *store.Subscription) (err error) {
@@ -451,7 +431,7 @@ func (r *Router) preparePublish(ctx context.Context, topic string, body []byte) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("publish: %w", err)
 	}
-	if tr.topic.Status != TopicActive {
+	if TopicStatus(tr.topic.Status) != TopicActive {
 		return nil, nil, errTopicUnavailable
 	}
 	if !json.Valid(body) {

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+
+	"github.com/hookstream-go/hookstream/store"
 )
 
 type wireTopic struct {
@@ -24,7 +26,7 @@ type wireTopic struct {
 func toWireTopic(t *Topic, base string) wireTopic {
 	return wireTopic{
 		ID: t.ID, OrgID: t.OrgID, EnvID: t.EnvID, Name: t.Name, Slug: t.Slug,
-		Description: wireString(t.Description), Schema: wireJSON(t.Schema), Status: t.Status,
+		Description: wireString(t.Description), Schema: wireJSON(t.Schema), Status: string(t.Status),
 		CreatedAt: mustTime(t.CreatedAt), UpdatedAt: mustTime(t.UpdatedAt),
 		PublishURL: base + "/v1/topics/" + t.Slug + "/publish", SubscriptionCount: t.SubscriptionCount,
 	}
@@ -133,7 +135,7 @@ func (r *Router) apiGetTopic(w http.ResponseWriter, req *http.Request) error {
 	if err != nil {
 		return err
 	}
-	subs, err := r.subscriptionsOf(req.Context(), &t.Topic)
+	subs, err := r.subscriptionsOf(req.Context(), &store.Topic{Meta: store.Meta{ID: t.ID, OrgID: t.OrgID, EnvID: t.EnvID}})
 	if err != nil {
 		return err
 	}

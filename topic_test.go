@@ -26,7 +26,7 @@ func TestRouter_Topics(t *testing.T) {
 		t.Fatal(err)
 	}
 	if top.Slug != "order-events" || top.Status != TopicActive || len(top.ID) != len("top_")+32 {
-		t.Errorf("topic = %+v", top.Topic)
+		t.Errorf("topic = %+v", top)
 	}
 	if _, err := r.CreateTopic(ctx, TopicParams{Name: ptr("x"), Slug: ptr("order-events")}); !errors.Is(err, ErrConflict) {
 		t.Errorf("duplicate slug: %v", err)
@@ -178,7 +178,7 @@ func TestRouter_Publish_FanOut(t *testing.T) {
 			t.Errorf("received %v\nwant %v", got, want)
 		}
 		page, _ := r.ListAttempts(ctx, ListAttemptsParams{EventID: res.EventID})
-		for _, a := range page.Attempts {
+		for _, a := range page.Items {
 			if a.SubscriptionID == "" || a.ConnectionID != "" {
 				t.Errorf("attempt %s: subscription %q connection %q", a.ID, a.SubscriptionID, a.ConnectionID)
 			}

@@ -35,11 +35,12 @@ func wireBool(b bool) int {
 }
 
 // wireString is a string, null when empty.
-func wireString(s string) *string {
+func wireString[S ~string](s S) *string {
 	if s == "" {
 		return nil
 	}
-	return &s
+	str := string(s)
+	return &str
 }
 
 // wireJSON is a JSON value as a JSON-encoded string, null when empty: an
@@ -125,7 +126,7 @@ func toWireSource(s *Source, base string) wireSource {
 		SchemaValidationEnabled: wireBool(s.SchemaValidationEnabled),
 		JSONSchema:              wireJSON(s.JSONSchema),
 		SchemaAction:            wireString(s.SchemaAction),
-		Status:                  s.Status,
+		Status:                  string(s.Status),
 		EventCount:              s.EventCount,
 		LastEventAt:             wireTime(s.LastEventAt),
 		CreatedAt:               mustTime(s.CreatedAt),
@@ -168,11 +169,11 @@ func toWireDestination(d *Destination) wireDestination {
 	return wireDestination{
 		ID: d.ID, OrgID: d.OrgID, EnvID: d.EnvID, Name: d.Name, Slug: d.Slug, Type: d.Type,
 		URL: wireString(redactURL(d.URL)), Method: d.Method, Headers: wireJSON(maskHeaders(d.Headers)), TimeoutMS: d.TimeoutMS,
-		AuthType: d.AuthType, AuthConfig: maskJSON(d.AuthConfig), Status: d.Status,
+		AuthType: string(d.AuthType), AuthConfig: maskJSON(d.AuthConfig), Status: string(d.Status),
 		EventCount: d.EventCount, LastDeliveryAt: wireTime(d.LastDeliveryAt),
 		CreatedAt: mustTime(d.CreatedAt), UpdatedAt: mustTime(d.UpdatedAt),
 		RetryEnabled: wireBool(d.RetryEnabled), RetryMaxAttempts: d.RetryMaxAttempts,
-		RetryBackoffType: d.RetryBackoffType, RetryIntervals: wireJSON(d.RetryIntervals),
+		RetryBackoffType: string(d.RetryBackoffType), RetryIntervals: wireJSON(d.RetryIntervals),
 		CircuitBreakerEnabled:   wireBool(d.CircuitBreakerEnabled),
 		CircuitBreakerThreshold: d.CircuitBreakerThreshold,
 		CircuitBreakerResetMS:   d.CircuitBreakerResetMS,
@@ -207,7 +208,7 @@ func toWireConnection(c *Connection) wireConnection {
 	return wireConnection{
 		ID: c.ID, OrgID: c.OrgID, EnvID: c.EnvID, SourceID: c.SourceID, DestinationID: c.DestinationID,
 		Name: c.Name, Description: wireString(c.Description), Enabled: wireBool(c.Enabled),
-		FilterRules: wireJSON(c.FilterRules), Status: c.Status, EventCount: c.EventCount,
+		FilterRules: wireJSON(c.FilterRules), Status: string(c.Status), EventCount: c.EventCount,
 		LastEventAt: wireTime(c.LastEventAt), CreatedAt: mustTime(c.CreatedAt), UpdatedAt: mustTime(c.UpdatedAt),
 		TransformEnabled: wireBool(c.TransformEnabled), TransformExpression: wireString(c.TransformExpression),
 		SourceName: wireString(c.SourceName), DestinationName: wireString(c.DestinationName),
