@@ -179,31 +179,3 @@ func (p *TestParams) event() testEvent {
 	}
 	return ev
 }
-
-func (r *Router) apiTestConnection(w http.ResponseWriter, req *http.Request) error {
-	var p TestParams
-	ctx, err := r.decodeBody(w, req, &p)
-	if err != nil {
-		return err
-	}
-	res, err := r.TestConnection(ctx, req.PathValue("id"), p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
-}
-
-func (r *Router) apiTestSource(w http.ResponseWriter, req *http.Request) error {
-	var p TestParams
-	ctx, err := r.decodeBody(w, req, &p)
-	if err != nil {
-		return err
-	}
-	res, err := r.TestSource(ctx, req.PathValue("id"), p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
-}

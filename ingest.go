@@ -265,19 +265,3 @@ func mediaType(ct string) string {
 	}
 	return mt
 }
-
-// apiIngest serves ANY /v1/ingest/{source_id}.
-func (r *Router) apiIngest(w http.ResponseWriter, req *http.Request) error {
-	switch req.Method {
-	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
-	default:
-		w.Header().Set("Allow", "DELETE, GET, PATCH, POST, PUT")
-		return withMessage(errMethodNotAllowed, "Method not allowed")
-	}
-	res, err := r.Ingest(req.Context(), req.PathValue("source_id"), req)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
-}

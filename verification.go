@@ -18,11 +18,6 @@ type SourceTemplate = signature.Template
 // SourceTemplates lists the provider templates (GET /v1/sources/templates).
 func SourceTemplates() []SourceTemplate { return signature.Templates() }
 
-func apiSourceTemplates(w http.ResponseWriter, req *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"templates": SourceTemplates()})
-	return nil
-}
-
 // normalizeScheme returns the underscore spelling of a verification type
 // (unknown ones are returned as given, for validation to reject).
 func normalizeScheme(s string) string {

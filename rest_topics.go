@@ -8,58 +8,6 @@ import (
 	"github.com/hookstream-go/hookstream/store"
 )
 
-type wireTopic struct {
-	ID                string  `json:"id"`
-	OrgID             string  `json:"org_id"`
-	EnvID             string  `json:"env_id"`
-	Name              string  `json:"name"`
-	Slug              string  `json:"slug"`
-	Description       *string `json:"description"`
-	Schema            *string `json:"schema"`
-	Status            string  `json:"status"`
-	CreatedAt         string  `json:"created_at"`
-	UpdatedAt         string  `json:"updated_at"`
-	PublishURL        string  `json:"publish_url"`
-	SubscriptionCount int     `json:"subscription_count"`
-}
-
-func toWireTopic(t *Topic, base string) wireTopic {
-	return wireTopic{
-		ID: t.ID, OrgID: t.OrgID, EnvID: t.EnvID, Name: t.Name, Slug: t.Slug,
-		Description: wireString(t.Description), Schema: wireJSON(t.Schema), Status: string(t.Status),
-		CreatedAt: mustTime(t.CreatedAt), UpdatedAt: mustTime(t.UpdatedAt),
-		PublishURL: base + "/v1/topics/" + t.Slug + "/publish", SubscriptionCount: t.SubscriptionCount,
-	}
-}
-
-// wireSubscription is seed 003's subscription object, exactly.
-type wireSubscription struct {
-	ID                  string  `json:"id"`
-	OrgID               string  `json:"org_id"`
-	EnvID               string  `json:"env_id"`
-	TopicID             string  `json:"topic_id"`
-	DestinationID       string  `json:"destination_id"`
-	FilterRules         *string `json:"filter_rules"`
-	TransformExpression *string `json:"transform_expression"`
-	Enabled             int     `json:"enabled"`
-	CreatedAt           string  `json:"created_at"`
-	DestinationName     *string `json:"destination_name"`
-}
-
-func toWireSubscription(s *Subscription) wireSubscription {
-	return wireSubscription{
-		ID: s.ID, OrgID: s.OrgID, EnvID: s.EnvID, TopicID: s.TopicID, DestinationID: s.DestinationID,
-		FilterRules: wireJSON(s.FilterRules), TransformExpression: wireString(s.TransformExpression),
-		Enabled: wireBool(s.Enabled), CreatedAt: mustTime(s.CreatedAt), DestinationName: wireString(s.DestinationName),
-	}
-}
-
-type wirePublish struct {
-	EventID    string `json:"event_id"`
-	Topic      string `json:"topic"`
-	ReceivedAt string `json:"received_at"`
-}
-
 // topicEndpoints are the REST operations on topics and subscriptions.
 func (r *Router) topicEndpoints() []endpoint {
 	return []endpoint{

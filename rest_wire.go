@@ -1,8 +1,10 @@
 package hookstream
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 )
 
 // The wire forms of resources, as spec §2 and the seed pages define them:
@@ -246,4 +248,209 @@ func toWireAPIKey(k *APIKey, key string) wireAPIKey {
 		w.Scopes = []string{}
 	}
 	return w
+}
+
+// wireEventSummary is an event in a listing: without headers and payload.
+type wireEventSummary struct {
+	ID                 string  `json:"id"`
+	SourceID           *string `json:"source_id"`
+	OrgID              string  `json:"org_id"`
+	EnvID              string  `json:"env_id"`
+	Method             string  `json:"method"`
+	ContentType        *string `json:"content_type"`
+	SourceIP           *string `json:"source_ip"`
+	PayloadSize        int     `json:"payload_size"`
+	VerificationStatus string  `json:"verification_status"`
+	VerificationError  *string `json:"verification_error"`
+	DedupStatus        string  `json:"dedup_status"`
+	DedupHash          *string `json:"dedup_hash"`
+	Status             string  `json:"status"`
+	ReceivedAt         string  `json:"received_at"`
+	Topic              *string `json:"topic"`
+	SourceName         *string `json:"source_name"`
+	SourceSlug         *string `json:"source_slug"`
+}
+
+// wireEvent is a whole event (spec §2).
+type wireEvent struct {
+	ID                 string          `json:"id"`
+	SourceID           *string         `json:"source_id"`
+	OrgID              string          `json:"org_id"`
+	EnvID              string          `json:"env_id"`
+	Method             string          `json:"method"`
+	Headers            *string         `json:"headers"`
+	QueryParams        *string         `json:"query_params"`
+	ContentType        *string         `json:"content_type"`
+	SourceIP           *string         `json:"source_ip"`
+	Payload            json.RawMessage `json:"payload"`
+	PayloadEncoding    string          `json:"payload_encoding,omitempty"`
+	PayloadSize        int             `json:"payload_size"`
+	VerificationStatus string          `json:"verification_status"`
+	VerificationError  *string         `json:"verification_error"`
+	DedupStatus        string          `json:"dedup_status"`
+	DedupHash          *string         `json:"dedup_hash"`
+	Status             string          `json:"status"`
+	ReceivedAt         string          `json:"received_at"`
+	Topic              *string         `json:"topic"`
+	SourceName         *string         `json:"source_name"`
+	SourceSlug         *string         `json:"source_slug"`
+}
+
+func toWireEventSummary(e *Event) wireEventSummary {
+	return wireEventSummary{
+		ID: e.ID, SourceID: wireString(e.SourceID), OrgID: e.OrgID, EnvID: e.EnvID, Method: e.Method,
+		ContentType: wireString(e.ContentType), SourceIP: wireString(e.SourceIP), PayloadSize: len(e.Body),
+		VerificationStatus: string(e.VerificationStatus), VerificationError: wireString(e.VerificationError),
+		DedupStatus: string(e.DedupStatus), DedupHash: wireString(e.DedupHash), Status: string(e.Status),
+		ReceivedAt: mustTime(e.ReceivedAt), Topic: wireString(e.Topic),
+		SourceName: wireString(e.SourceName), SourceSlug: wireString(e.SourceSlug),
+	}
+}
+
+func toWireEvent(e *Event) wireEvent {
+	s := toWireEventSummary(e)
+	w := wireEvent{
+		ID: s.ID, SourceID: s.SourceID, OrgID: s.OrgID, EnvID: s.EnvID, Method: s.Method,
+		Headers: wireJSON(e.Headers), QueryParams: wireJSON(e.QueryParams),
+		ContentType: s.ContentType, SourceIP: s.SourceIP, PayloadSize: s.PayloadSize,
+		VerificationStatus: s.VerificationStatus, VerificationError: s.VerificationError,
+		DedupStatus: s.DedupStatus, DedupHash: s.DedupHash, Status: s.Status, ReceivedAt: s.ReceivedAt,
+		Topic: s.Topic, SourceName: s.SourceName, SourceSlug: s.SourceSlug,
+	}
+	w.Payload, w.PayloadEncoding = wirePayload(e.Body)
+	return w
+}
+
+// wirePayload is the body as a JSON value when it is JSON, else a string
+// (base64 when it is not UTF-8).
+func wirePayload(body []byte) (json.RawMessage, string) {
+	if len(body) == 0 {
+		return json.RawMessage("null"), ""
+	}
+	// UTF-8 first: json.Valid accepts invalid UTF-8 inside strings, which
+	// a client would decode as U+FFFD, losing the original bytes.
+	if !utf8.Valid(body) {
+		b, _ := json.Marshal(base64.StdEncoding.EncodeToString(body))
+		return b, "base64"
+	}
+	if json.Valid(body) {
+		return compactJSON(body), ""
+	}
+	b, _ := json.Marshal(string(body))
+	return b, ""
+}
+
+type wireCircuit struct {
+	State            string  `json:"state"`
+	FailureCount     int     `json:"failure_count"`
+	OpenedAt         *string `json:"opened_at"`
+	NextProbeAt      *string `json:"next_probe_at"`
+	LastTransitionAt *string `json:"last_transition_at"`
+}
+
+func toWireCircuit(c Circuit) wireCircuit {
+	return wireCircuit{State: string(c.State), FailureCount: c.FailureCount, OpenedAt: wireTime(c.OpenedAt),
+		NextProbeAt: wireTime(c.NextProbeAt), LastTransitionAt: wireTime(c.LastTransitionAt)}
+}
+
+// wireAttempt is a delivery attempt (spec §2).
+type wireAttempt struct {
+	ID              string  `json:"id"`
+	OrgID           string  `json:"org_id"`
+	EnvID           string  `json:"env_id"`
+	EventID         string  `json:"event_id"`
+	ConnectionID    *string `json:"connection_id"`
+	SubscriptionID  *string `json:"subscription_id"`
+	DestinationID   string  `json:"destination_id"`
+	RequestURL      *string `json:"request_url"`
+	RequestMethod   *string `json:"request_method"`
+	RequestHeaders  *string `json:"request_headers"`
+	RequestBodySize int     `json:"request_body_size"`
+	ResponseStatus  *int    `json:"response_status"`
+	ResponseHeaders *string `json:"response_headers"`
+	ResponseBody    *string `json:"response_body"`
+	// ResponseBodyTruncated marks a response_body cut at 4 KiB.
+	ResponseBodyTruncated int     `json:"response_body_truncated"`
+	DurationMS            int64   `json:"duration_ms"`
+	Status                string  `json:"status"`
+	Error                 *string `json:"error"`
+	CreatedAt             string  `json:"created_at"`
+	AttemptNumber         int     `json:"attempt_number"`
+	NextRetryAt           *string `json:"next_retry_at"`
+	IsDLQ                 int     `json:"is_dlq"`
+	DLQAt                 *string `json:"dlq_at"`
+	TriggerType           string  `json:"trigger_type"`
+	ConnectionName        *string `json:"connection_name"`
+	DestinationName       *string `json:"destination_name"`
+}
+
+func toWireAttempt(a *Attempt) wireAttempt {
+	w := wireAttempt{
+		ID: a.ID, OrgID: a.OrgID, EnvID: a.EnvID, EventID: a.EventID,
+		ConnectionID: wireString(a.ConnectionID), SubscriptionID: wireString(a.SubscriptionID),
+		DestinationID: a.DestinationID, RequestURL: wireString(a.RequestURL),
+		RequestMethod: wireString(a.RequestMethod), RequestHeaders: wireJSON(a.RequestHeaders),
+		RequestBodySize: a.RequestBodySize, ResponseHeaders: wireJSON(a.ResponseHeaders),
+		ResponseBody: wireString(a.ResponseBody), ResponseBodyTruncated: wireBool(a.ResponseBodyTruncated),
+		DurationMS: a.DurationMS, Status: string(a.Status), Error: wireString(a.Error),
+		CreatedAt: mustTime(a.CreatedAt), AttemptNumber: a.AttemptNumber, NextRetryAt: wireTime(a.NextRetryAt),
+		IsDLQ: wireBool(a.IsDLQ), DLQAt: wireTime(a.DLQAt), TriggerType: string(a.Trigger),
+		ConnectionName: wireString(a.ConnectionName), DestinationName: wireString(a.DestinationName),
+	}
+	if a.ResponseStatus != 0 {
+		w.ResponseStatus = &a.ResponseStatus
+	}
+	return w
+}
+
+type wireTopic struct {
+	ID                string  `json:"id"`
+	OrgID             string  `json:"org_id"`
+	EnvID             string  `json:"env_id"`
+	Name              string  `json:"name"`
+	Slug              string  `json:"slug"`
+	Description       *string `json:"description"`
+	Schema            *string `json:"schema"`
+	Status            string  `json:"status"`
+	CreatedAt         string  `json:"created_at"`
+	UpdatedAt         string  `json:"updated_at"`
+	PublishURL        string  `json:"publish_url"`
+	SubscriptionCount int     `json:"subscription_count"`
+}
+
+func toWireTopic(t *Topic, base string) wireTopic {
+	return wireTopic{
+		ID: t.ID, OrgID: t.OrgID, EnvID: t.EnvID, Name: t.Name, Slug: t.Slug,
+		Description: wireString(t.Description), Schema: wireJSON(t.Schema), Status: string(t.Status),
+		CreatedAt: mustTime(t.CreatedAt), UpdatedAt: mustTime(t.UpdatedAt),
+		PublishURL: base + "/v1/topics/" + t.Slug + "/publish", SubscriptionCount: t.SubscriptionCount,
+	}
+}
+
+// wireSubscription is seed 003's subscription object, exactly.
+type wireSubscription struct {
+	ID                  string  `json:"id"`
+	OrgID               string  `json:"org_id"`
+	EnvID               string  `json:"env_id"`
+	TopicID             string  `json:"topic_id"`
+	DestinationID       string  `json:"destination_id"`
+	FilterRules         *string `json:"filter_rules"`
+	TransformExpression *string `json:"transform_expression"`
+	Enabled             int     `json:"enabled"`
+	CreatedAt           string  `json:"created_at"`
+	DestinationName     *string `json:"destination_name"`
+}
+
+func toWireSubscription(s *Subscription) wireSubscription {
+	return wireSubscription{
+		ID: s.ID, OrgID: s.OrgID, EnvID: s.EnvID, TopicID: s.TopicID, DestinationID: s.DestinationID,
+		FilterRules: wireJSON(s.FilterRules), TransformExpression: wireString(s.TransformExpression),
+		Enabled: wireBool(s.Enabled), CreatedAt: mustTime(s.CreatedAt), DestinationName: wireString(s.DestinationName),
+	}
+}
+
+type wirePublish struct {
+	EventID    string `json:"event_id"`
+	Topic      string `json:"topic"`
+	ReceivedAt string `json:"received_at"`
 }
