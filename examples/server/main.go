@@ -1,11 +1,21 @@
 // Command server serves hookstream's full /v1 REST API on an embedded bbolt
 // file, and delivers events: a complete webhook gateway in one process.
 //
-//	go run ./examples/server [-addr 127.0.0.1:8080] [-db hookstream.db] [-api-key hs_live_...] [-allow-private-networks]
+//	go run ./examples/server [-addr 127.0.0.1:8080] [-db hookstream.db] [-api-key hs_live_...] [-allow-private-networks] [-max-conns N]
 //
 // Every flag falls back to an environment variable (HOOKSTREAM_ADDR,
-// HOOKSTREAM_DB, HOOKSTREAM_API_KEY, HOOKSTREAM_ALLOW_PRIVATE_NETWORKS).
+// HOOKSTREAM_DB, HOOKSTREAM_API_KEY, HOOKSTREAM_ALLOW_PRIVATE_NETWORKS,
+// HOOKSTREAM_MAX_CONNS).
 // Without an API key, one is generated on first start and printed once.
+//
+// The server keeps at most -max-conns client connections open: by default
+// 80% of the process's limit on open files minus 1,100 (for the database
+// and outgoing deliveries), 14,900 with a limit of 20,000. At the cap, a new
+// connection makes room by closing the connection idle longest, else the
+// oldest one that has not sent a complete request header; when every
+// connection is serving a request, the new one is closed. Idle keep-alive
+// connections close after 30 s, request headers must arrive within 10 s and
+// a whole request (a 1 MiB body, say) within 60 s.
 package main
 
 import (
@@ -23,6 +33,7 @@ import (
 	"time"
 
 	"github.com/hookstream-go/hookstream"
+	"github.com/hookstream-go/hookstream/connlimit"
 )
 
 func main() {
@@ -38,7 +49,17 @@ func run() error {
 	apiKey := flag.String("api-key", env("HOOKSTREAM_API_KEY", ""), "API key to register for the default tenant (env HOOKSTREAM_API_KEY)")
 	allowPrivate := flag.Bool("allow-private-networks", envBool("HOOKSTREAM_ALLOW_PRIVATE_NETWORKS"),
 		"let deliveries reach loopback and private addresses (env HOOKSTREAM_ALLOW_PRIVATE_NETWORKS)")
+	defaultMaxConns, err := envInt("HOOKSTREAM_MAX_CONNS", connlimit.DefaultMax())
+	if err != nil {
+		return err
+	}
+	maxConns := flag.Int("max-conns", defaultMaxConns, fmt.Sprintf("most client connections open at once; at the cap the longest idle, "+
+		"else the oldest without a complete request header, is closed for a new one (env HOOKSTREAM_MAX_CONNS; "+
+		"by default 80%% of the open-file limit minus %d)", connlimit.DefaultReserve))
 	flag.Parse()
+	if *maxConns <= 0 {
+		return fmt.Errorf("-max-conns must be positive, got %d", *maxConns)
+	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	router, err := hookstream.Open(*dbPath, &hookstream.Config{Logger: log, AllowPrivateNetworks: *allowPrivate})
@@ -56,23 +77,33 @@ func run() error {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", router.Handler())
 	srv := &http.Server{
-		Handler:           mux,
+		Handler: mux,
+		// A slow sender has 10 s for the header and 60 s for the whole
+		// request: 1 MiB at 18 KiB/s. net/http starts the write timeout
+		// once the header is read, so it covers the body too, plus 30 s for
+		// the handler and the response.
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       30 * time.Second,
 		MaxHeaderBytes:    1 << 20,
 	}
+	limiter := connlimit.New(*maxConns)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	log.Info("hookstream listening", "addr", "http://"+ln.Addr().String(), "db", *dbPath)
+	log.Info("hookstream listening", "addr", "http://"+ln.Addr().String(), "db", *dbPath, "max_conns", limiter.Max())
 
 	schedulerDone := make(chan error, 1)
 	go func() { schedulerDone <- router.Run(ctx) }()
 	serveDone := make(chan error, 1)
-	go func() { serveDone <- srv.Serve(ln) }()
+	go func() { serveDone <- limiter.Serve(srv, ln) }()
+	defer func() {
+		s := limiter.Stats()
+		log.Info("connections", "accepted", s.Accepted, "open", s.Open, "closed_idle_for_room", s.ClosedIdle,
+			"closed_pending_for_room", s.ClosedPending, "rejected", s.Rejected, "file_limit_errors", s.FileLimitErrors)
+	}()
 
 	select {
 	case <-ctx.Done():
@@ -121,6 +152,18 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+func envInt(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return n, nil
 }
 
 func envBool(name string) bool {
