@@ -74,10 +74,11 @@ func run() error {
 		return err
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("/v1/", router.Handler())
 	srv := &http.Server{
-		Handler: mux,
+		// The REST handler serves /v1/ and answers every other path, and
+		// paths a ServeMux would redirect (//, .., encoded slashes), with
+		// a JSON 404 itself.
+		Handler: router.Handler(),
 		// A slow sender has 10 s for the header and 60 s for the whole
 		// request: 1 MiB at 18 KiB/s. net/http starts the write timeout
 		// once the header is read, so it covers the body too, plus 30 s for
