@@ -2,21 +2,28 @@ package hookstream
 
 import (
 	"encoding/json"
-	"fmt"
 	"maps"
 	"net/http"
 	"reflect"
-	"regexp"
-	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
 
 // The OpenAPI 3.1 document of the REST API, generated from the routed
-// endpoints and the wire types the handlers write, so it cannot drift from
-// them (a test checks every endpoint is documented and every documented
-// field appears in real responses).
+// endpoints (endpoints), what apiDocs and operationDocs say of each, and
+// the Go types the handlers decode and write (openapi_schemas.go), so it
+// cannot drift from them: tests check that every endpoint is documented,
+// that the seeds' and the README's request bodies validate against their
+// request schemas, that real and golden responses validate against their
+// response schemas, and that every documented enum value is one the server
+// accepts.
+//
+// openAPIDocument builds the document with every named schema, response
+// and header inline, marked with componentKey; the served form (GET
+// /v1/openapi.json) defines each once under components and references it
+// with $ref.
 
 // apiDoc documents one endpoint.
 type apiDoc struct {
@@ -31,16 +38,20 @@ type apiDoc struct {
 	response schema
 }
 
-// schema is a JSON Schema object.
+// schema is a JSON Schema object (or another object of the document).
 type schema = map[string]any
 
-// docs maps "METHOD /path" to its documentation.
+// props are the properties of an object schema.
+type props = map[string]schema
+
+// apiDocs maps "METHOD /path" to its documentation.
 func apiDocs() map[string]apiDoc {
 	d := map[string]apiDoc{
-		"GET /v1/health":       {summary: "Health check", status: 200, response: object(props{"status": str(), "version": str()})},
-		"GET /v1/openapi.json": {summary: "This OpenAPI document", status: 200, response: schema{"type": "object"}},
-		" /v1/ingest/{source_id}": {summary: "Receive a webhook (GET, POST, PUT, PATCH or DELETE; no API key)", status: 200,
-			response: typeSchema(reflect.TypeFor[IngestResult]())},
+		"GET /v1/health": {summary: "Health check", status: 200,
+			response: named(object(props{"status": merge(str(), schema{"enum": enum("ok")}), "version": str()}), "schemas", "Health")},
+		"GET /v1/openapi.json": {summary: "This OpenAPI document", status: 200,
+			response: schema{"type": "object", "description": "An OpenAPI 3.1 document."}},
+		" /v1/ingest/{source_id}": {summary: "Receive a webhook", status: 200, response: typeSchema(reflect.TypeFor[IngestResult]())},
 		"GET /v1/sources/templates": {summary: "List source templates", status: 200,
 			response: object(props{"templates": array(typeSchema(reflect.TypeFor[templateDoc]()))})},
 		"GET /v1/destinations/{id}/circuit":        {summary: "Get a destination's circuit breaker", status: 200, response: one("circuit", wireCircuit{})},
@@ -61,7 +72,7 @@ func apiDocs() map[string]apiDoc {
 		"POST /v1/delivery-attempts/{id}/retry": {summary: "Retry a delivery now", status: 200, response: one("delivery_attempt", wireAttempt{})},
 		"GET /v1/auth/api-keys":                 {summary: "List API keys", status: 200, response: list("api_keys", wireAPIKey{})},
 		"POST /v1/auth/api-keys": {summary: "Create an API key (the key is shown only in this answer)", request: APIKeyParams{},
-			required: []string{"name"}, status: 201, response: typeSchema(reflect.TypeFor[wireAPIKey]())},
+			required: []string{"name"}, status: 201, response: createdKeySchema()},
 		"DELETE /v1/auth/api-keys/{id}": {summary: "Revoke an API key", status: 200, response: successDoc()},
 		"POST /v1/connections/{id}/test": {summary: "Dry-run a sample event through a connection", request: TestParams{},
 			required: []string{"payload"}, status: 200, response: typeSchema(reflect.TypeFor[RouteTest]())},
@@ -99,15 +110,10 @@ type templateDoc struct {
 	Description        string  `json:"description"`
 }
 
-type props = map[string]schema
-
 func str() schema            { return schema{"type": "string"} }
 func integer() schema        { return schema{"type": "integer"} }
 func boolean() schema        { return schema{"type": "boolean"} }
 func array(of schema) schema { return schema{"type": "array", "items": of} }
-func nullable(s schema) schema {
-	return schema{"type": []any{s["type"], "null"}}
-}
 
 // object is an object schema whose properties are all required: the API
 // always sends every field.
@@ -128,95 +134,41 @@ func list(name string, wire any) schema {
 	return object(props{name: array(typeSchema(reflect.TypeOf(wire))), "cursor": nullable(str()), "has_more": boolean()})
 }
 
-func successDoc() schema { return object(props{"success": boolean()}) }
-
-var rawMessageType = reflect.TypeFor[json.RawMessage]()
-
-// typeSchema derives a JSON Schema from a Go type and its json tags. Fields
-// with omitempty are optional; all others are required.
-func typeSchema(t reflect.Type) schema {
-	if t == rawMessageType {
-		return schema{}
-	}
-	switch t.Kind() {
-	case reflect.Pointer:
-		return nullable(typeSchema(t.Elem()))
-	case reflect.String:
-		return str()
-	case reflect.Bool:
-		return boolean()
-	case reflect.Int, reflect.Int64, reflect.Int32:
-		return integer()
-	case reflect.Float64:
-		return schema{"type": "number"}
-	case reflect.Slice:
-		return array(typeSchema(t.Elem()))
-	case reflect.Map:
-		return schema{"type": "object", "additionalProperties": typeSchema(t.Elem())}
-	case reflect.Interface:
-		return schema{}
-	case reflect.Struct:
-		p := props{}
-		var req []string
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "-" || !f.IsExported() {
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			p[name] = typeSchema(f.Type)
-			if tag, ok := f.Tag.Lookup(limitTag); ok {
-				documentLimit(p[name], f.Type, parseLimit(tag))
-			}
-			if !strings.Contains(opts, "omitempty") {
-				req = append(req, name)
-			}
-		}
-		sort.Strings(req)
-		return schema{"type": "object", "properties": p, "required": req}
-	}
-	return schema{}
+func successDoc() schema {
+	return named(object(props{"success": merge(boolean(), schema{"const": true})}), "schemas", "Success")
 }
 
-// documentLimit adds a field's input limit (see limits.go) to its schema.
-func documentLimit(s schema, t reflect.Type, l limit) {
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch {
-	case t == rawMessageType || t.Kind() == reflect.Interface:
-		s["description"] = fmt.Sprintf("At most %d bytes of JSON.", l.max)
-	case t.Kind() == reflect.String && l.idPrefix != "":
-		s["pattern"] = fmt.Sprintf("^(%s_)?[0-9a-f]{32}$", l.idPrefix)
-		s["maxLength"] = len(l.idPrefix) + 33
-	case t.Kind() == reflect.String:
-		s["maxLength"] = l.max
-	case t.Kind() == reflect.Slice:
-		s["maxItems"] = l.max
-		if items, ok := s["items"].(schema); ok && l.item > 0 {
-			items["maxLength"] = l.item
-		}
-	case t.Kind() == reflect.Map:
-		s["maxProperties"] = l.max
-		s["propertyNames"] = schema{"maxLength": l.key}
-		if values, ok := s["additionalProperties"].(schema); ok && l.value > 0 {
-			values["maxLength"] = l.value
-		}
-	}
+// createdKeySchema is a new API key: an APIKey whose key is shown.
+func createdKeySchema() schema {
+	s := typeSchema(reflect.TypeFor[wireAPIKey]())
+	s["required"] = append(s["required"].([]string), "key")
+	sort.Strings(s["required"].([]string))
+	return named(s, "schemas", "APIKeyCreated")
 }
 
-var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
+// requestSchema is the schema of an endpoint's request body, named name.
+func requestSchema(doc apiDoc, method, name string) schema {
+	return paramsSchema(reflect.TypeOf(doc.request), name, doc.required, method == http.MethodPatch)
+}
 
-// openAPIDocument builds the document from the routed endpoints.
-func (r *Router) openAPIDocument() schema {
-	docs := apiDocs()
+var (
+	openAPIOnce sync.Once
+	openAPIDoc  schema
+)
+
+// openAPIBase is the document without servers, built once: it depends on
+// nothing but the code.
+func openAPIBase() schema {
+	openAPIOnce.Do(func() { openAPIDoc = buildOpenAPI((&Router{}).endpoints()) })
+	return openAPIDoc
+}
+
+// buildOpenAPI builds the document of the given endpoints.
+func buildOpenAPI(endpoints []endpoint) schema {
+	docs, ops := apiDocs(), operationDocs()
 	paths := schema{}
-	for _, e := range r.endpoints() {
-		key := e.method + " " + e.path
-		doc, ok := docs[key]
+	for _, e := range endpoints {
+		doc, ok := docs[e.method+" "+e.path]
 		if !ok {
 			continue // the consistency test fails on this
 		}
@@ -225,35 +177,27 @@ func (r *Router) openAPIDocument() schema {
 			item = schema{}
 			paths[e.path] = item
 		}
-		op := schema{
-			"summary":   doc.summary,
-			"responses": schema{itoa(doc.status): schema{"description": "Success", "content": jsonContent(doc.response)}, "default": errorResponse()},
-		}
-		if e.public {
-			op["security"] = []any{}
-		}
-		var params []any
-		for _, m := range pathParam.FindAllStringSubmatch(e.path, -1) {
-			params = append(params, schema{"name": m[1], "in": "path", "required": true, "schema": str()})
-		}
-		if params != nil {
-			op["parameters"] = params
-		}
-		if doc.request != nil {
-			op["requestBody"] = schema{"required": true, "content": jsonContent(requestSchema(doc))}
-		}
-		methods := []string{strings.ToLower(e.method)}
+		methods := []string{e.method}
 		if e.method == "" {
-			methods = []string{"get", "post", "put", "patch", "delete"}
+			methods = ingestMethods
 		}
 		for _, m := range methods {
-			item[m] = op
+			if meta, ok := ops[m+" "+e.path]; ok {
+				item[strings.ToLower(m)] = operation(e, m, doc, meta)
+			}
 		}
 	}
 	return schema{
 		"openapi": "3.1.0",
-		"info":    schema{"title": "hookstream", "version": Version, "description": "Webhook gateway API, compatible with hookstream.io's /v1 API."},
-		"paths":   paths,
+		"info": schema{
+			"title": "hookstream", "version": Version,
+			"description": "Webhook gateway API, compatible with hookstream.io's /v1 API. Authenticate with X-API-Key or Authorization: Bearer. " +
+				"Booleans are answered as 0/1 and JSON columns as JSON-encoded strings; every field is always present (null where empty). " +
+				"Errors are {error, status, request_id} with an X-Request-Id header; a method a path does not serve is a 405 with an Allow header.",
+			"license": schema{"name": "MIT", "identifier": "MIT"},
+		},
+		"tags":  openAPITags(),
+		"paths": paths,
 		"components": schema{"securitySchemes": schema{
 			"apiKey": schema{"type": "apiKey", "in": "header", "name": "X-API-Key"},
 			"bearer": schema{"type": "http", "scheme": "bearer"},
@@ -262,42 +206,158 @@ func (r *Router) openAPIDocument() schema {
 	}
 }
 
-// requestSchema is the schema of an endpoint's request body: every field of
-// its type, of which only doc.required are required (typeSchema would
-// require every field without omitempty, but params structs use nil for
-// "not sent").
-func requestSchema(doc apiDoc) schema {
-	s := typeSchema(reflect.TypeOf(doc.request))
-	delete(s, "required")
-	if len(doc.required) > 0 {
-		req := slices.Clone(doc.required)
-		sort.Strings(req)
-		s["required"] = req
+// operation documents one method of an endpoint.
+func operation(e endpoint, method string, doc apiDoc, meta openAPIOperation) schema {
+	op := schema{"operationId": meta.id, "summary": doc.summary, "tags": []any{meta.tag}}
+	if meta.description != "" {
+		op["description"] = meta.description
 	}
-	return s
+	params := pathParameters(e.path)
+	for _, q := range meta.query {
+		params = append(params, q)
+	}
+	if !e.public {
+		params = append(params, tenantQuery()...)
+	}
+	if params != nil {
+		op["parameters"] = params
+	}
+	switch {
+	case meta.rawBody != nil:
+		op["requestBody"] = meta.rawBody
+	case doc.request != nil:
+		op["requestBody"] = schema{"required": true, "content": jsonContent(requestSchema(doc, method, meta.body))}
+	}
+	responses := schema{
+		itoa(doc.status): schema{"description": http.StatusText(doc.status), "headers": requestIDHeader(), "content": jsonContent(doc.response)},
+		"default":        errorResponse(http.StatusInternalServerError),
+	}
+	for _, code := range errorStatuses(e, doc, meta) {
+		responses[itoa(code)] = errorResponse(code)
+	}
+	op["responses"] = responses
+	if e.public {
+		op["security"] = []any{}
+	}
+	return op
 }
 
 func jsonContent(s schema) schema { return schema{"application/json": schema{"schema": s}} }
 
-// errorResponse documents the error envelope, from the type writeError
+// errorResponse documents an error status with the envelope writeError
 // writes (validation_errors comes with 422s only).
-func errorResponse() schema {
-	return schema{"description": "Error", "content": jsonContent(typeSchema(reflect.TypeFor[errorBody]()))}
+func errorResponse(status int) schema {
+	d := errorDescriptions[status]
+	return named(schema{"description": d[1], "headers": requestIDHeader(), "content": jsonContent(typeSchema(reflect.TypeFor[errorBody]()))},
+		"responses", d[0])
 }
 
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
+// requestIDHeader is the header every answer carries.
+func requestIDHeader() schema {
+	return schema{"X-Request-Id": named(schema{"description": "The request's ID (req_…), also in error bodies.", "schema": str()}, "headers", "X-Request-Id")}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// openAPIDocument is the document r serves, its named parts inline.
+//
+// Its server is Config.BaseURL when set, else "/": a relative URL, which
+// clients resolve against the address they fetched the document from. The
+// embedder decides where the API is mounted, so the document cannot know
+// the origin; "/" is right whenever the handler serves /v1/ at the root of
+// its host (mux.Handle("/v1/", r.Handler())), and Config.BaseURL covers a
+// prefix or a proxy, as it does for ingest_url.
+func (r *Router) openAPIDocument() schema {
+	doc := maps.Clone(openAPIBase())
+	url := "/"
+	if r.cfg.BaseURL != "" {
+		url = strings.TrimSuffix(r.cfg.BaseURL, "/")
+	}
+	doc["servers"] = []any{schema{"url": url, "description": "Where the handler is mounted (Config.BaseURL, or the host serving this document)."}}
+	return doc
+}
+
+// servedOpenAPI is doc as served: each part marked with componentKey
+// defined once under components (at its first occurrence) and referenced
+// with $ref everywhere.
+func servedOpenAPI(doc schema) ([]byte, error) {
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	var tree map[string]any
+	if err := json.Unmarshal(raw, &tree); err != nil {
+		return nil, err
+	}
+	defined := map[string]map[string]any{}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			if ref, ok := x[componentKey].(string); ok {
+				section, name, _ := strings.Cut(ref, "/")
+				if defined[section] == nil {
+					defined[section] = map[string]any{}
+				}
+				if _, ok := defined[section][name]; !ok {
+					defined[section][name] = nil // stops a recursion
+					def := maps.Clone(x)
+					delete(def, componentKey)
+					defined[section][name] = walk(def)
+				}
+				return map[string]any{"$ref": "#/components/" + ref}
+			}
+			out := make(map[string]any, len(x))
+			for k, e := range x {
+				out[k] = walk(e)
+			}
+			return out
+		case []any:
+			out := make([]any, len(x))
+			for i, e := range x {
+				out[i] = walk(e)
+			}
+			return out
+		}
+		return v
+	}
+	tree = walk(tree).(map[string]any)
+	components := tree["components"].(map[string]any)
+	for section, defs := range defined {
+		components[section] = defs
+	}
+	return json.Marshal(tree)
 }
 
 var (
-	openAPIOnce sync.Once
-	openAPIJSON []byte
+	servedMu sync.Mutex
+	// servedDocs caches the served document by server URL.
+	servedDocs = map[string][]byte{}
 )
 
 func (r *Router) apiOpenAPI(w http.ResponseWriter, req *http.Request) error {
-	openAPIOnce.Do(func() { openAPIJSON, _ = json.Marshal(r.openAPIDocument()) })
+	data, err := r.servedOpenAPIBytes()
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(openAPIJSON)
+	w.Write(data)
 	return nil
+}
+
+// servedOpenAPIBytes is the served document of r, built once per server
+// URL.
+func (r *Router) servedOpenAPIBytes() ([]byte, error) {
+	servedMu.Lock()
+	defer servedMu.Unlock()
+	key := r.cfg.BaseURL
+	if data, ok := servedDocs[key]; ok {
+		return data, nil
+	}
+	data, err := servedOpenAPI(r.openAPIDocument())
+	if err != nil {
+		return nil, err
+	}
+	servedDocs[key] = data
+	return data, nil
 }
