@@ -1417,6 +1417,17 @@ func TestOpenAPI_Components(t *testing.T) {
 	}
 }
 
+// TestHandler_OpenAPIServers checks that the document's server is
+// Config.BaseURL when it is set.
+func TestHandler_OpenAPIServers(t *testing.T) {
+	t.Parallel()
+	spec := fetchOpenAPI(t, setup(t, &Config{BaseURL: "https://hooks.example.com/gateway/"}))
+	servers, _ := spec.doc["servers"].([]any)
+	if len(servers) != 1 || servers[0].(map[string]any)["url"] != "https://hooks.example.com/gateway" {
+		t.Errorf("servers = %v, want https://hooks.example.com/gateway", spec.doc["servers"])
+	}
+}
+
 // TestHandler_OpenAPIDump writes the served document to the file
 // $HOOKSTREAM_OPENAPI_OUT names, for scripts/openapi-check.sh.
 func TestHandler_OpenAPIDump(t *testing.T) {
