@@ -3,6 +3,7 @@ package hookstream
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/hookstream-go/hookstream/internal/netguard"
+	"github.com/hookstream-go/hookstream/internal/retry"
 	"github.com/hookstream-go/hookstream/store"
 )
 
@@ -224,7 +226,11 @@ func (r *Router) validateDestination(dst *store.Destination) error {
 		return err
 	}
 	if err := retryPolicy(dst).Validate(); err != nil {
-		return &ValidationError{Field: "retry", Reason: err.Error()}
+		var fe *retry.FieldError
+		if errors.As(err, &fe) {
+			return invalid(fe.Field, "%s", fe.Reason)
+		}
+		return invalid("retry", "%v", err)
 	}
 	if dst.CircuitBreakerThreshold < 1 || dst.CircuitBreakerThreshold > 1000 {
 		return invalid("circuit_breaker_threshold", "must be between 1 and 1000")

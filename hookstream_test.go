@@ -166,7 +166,7 @@ func TestRouter_Destinations(t *testing.T) {
 		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), Method: ptr("GET")}, "method"},
 		{DestinationParams{Name: ptr("x"), Type: ptr("sqs")}, "type"},
 		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), AuthType: ptr(AuthType("bearer"))}, "auth_config"},
-		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), RetryBackoffType: ptr(BackoffType("random"))}, "retry"},
+		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), RetryBackoffType: ptr(BackoffType("random"))}, "retry_backoff_type"},
 		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), MaxConcurrency: ptr(0)}, "max_concurrency"},
 		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), Headers: map[string]string{"bad header": "v"}}, "headers"},
 		{DestinationParams{Name: ptr("x"), URL: ptr("https://example.com"), SigningConfig: []byte(`{"algorithm": "md5", "secret": "s"}`)}, "signing_config"},

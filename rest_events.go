@@ -19,6 +19,7 @@ func (r *Router) apiListEvents(w http.ResponseWriter, req *http.Request) error {
 	}
 	if err := queryEnums(req, map[string][]string{
 		"status":              {store.EventReceived, store.EventProcessing, store.EventDelivered, store.EventFailed},
+		"method":              ingestMethods,
 		"dedup_status":        {store.DedupUnique, store.DedupDuplicate},
 		"verification_status": {string(VerificationUnverified), string(VerificationVerified), string(VerificationSchemaInvalid)},
 	}); err != nil {
@@ -87,7 +88,10 @@ func (r *Router) apiListAttempts(w http.ResponseWriter, req *http.Request) error
 	if limit == 0 {
 		limit = 50
 	}
-	if err := queryEnums(req, map[string][]string{"status": {store.AttemptPending, store.AttemptSuccess, store.AttemptFailed}}); err != nil {
+	if err := queryEnums(req, map[string][]string{
+		"status": {store.AttemptPending, store.AttemptSuccess, store.AttemptFailed},
+		"is_dlq": {"0", "1", "false", "true"},
+	}); err != nil {
 		return err
 	}
 	offset, err := queryInt(req, "offset", 0)
