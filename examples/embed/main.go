@@ -2,13 +2,20 @@
 // own http.ServeMux, beside the service's own routes, and registers an
 // in-process destination type whose deliveries call a Go function.
 //
-//	go run ./examples/embed
+//	go run ./examples/embed [-addr 127.0.0.1:8081]
+//
+// It creates an API key for the default tenant and prints it in curl
+// commands that call the service's route, ingest a webhook and list the
+// sources through the mounted REST API. Its database is a temporary file,
+// so each run starts afresh with a new key.
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -18,6 +25,8 @@ import (
 )
 
 func main() {
+	addr := flag.String("addr", "127.0.0.1:8081", "listen address")
+	flag.Parse()
 	dir, err := os.MkdirTemp("", "hookstream-embed")
 	if err != nil {
 		log.Fatal(err)
@@ -55,17 +64,31 @@ func main() {
 		log.Fatal(err)
 	}
 
+	// A key for the REST API, for the default tenant (the one the Go API
+	// acts for without WithTenant). The key itself is returned only here.
+	_, key, err := router.CreateAPIKey(ctx, hookstream.APIKeyParams{Name: "embed"})
+	if err != nil {
+		log.Fatal(err)
+	}
+
 	// The service's own mux: its routes, and hookstream's under /v1/.
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello from my service") })
 	mux.Handle("/v1/", router.Handler())
 
 	go router.Run(ctx)
-	addr := "127.0.0.1:8081"
-	fmt.Printf("my service on http://%s\n  curl http://%s/hello\n  curl -d '{\"order\":1}' http://%s/v1/ingest/%s\n", addr, addr, addr, src.ID)
-	srv := &http.Server{Addr: addr, Handler: mux}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Printf("my service on %s\n", base)
+	fmt.Printf("  curl %s/hello\n", base)
+	fmt.Printf("  curl -d '{\"order\":1}' %s/v1/ingest/%s\n", base, src.ID)
+	fmt.Printf("  curl -H 'X-API-Key: %s' %s/v1/sources\n", key, base)
+	srv := &http.Server{Handler: mux}
 	go func() { <-ctx.Done(); srv.Close() }()
-	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
 }

@@ -70,9 +70,6 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := bootstrapKey(ctx, router, *apiKey); err != nil {
-		return err
-	}
 
 	srv := &http.Server{
 		// The REST handler serves /v1/ and answers every other path, and
@@ -92,6 +89,13 @@ func run() error {
 	limiter := connlimit.New(*maxConns)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
+		return err
+	}
+	// Only now that the server listens: a start that fails (the port is
+	// taken) neither prints a first-start key nor creates one nobody saw,
+	// and the key works by the time the log says the server listens.
+	if err := bootstrapKey(ctx, router, *apiKey); err != nil {
+		ln.Close()
 		return err
 	}
 	log.Info("hookstream listening", "addr", "http://"+ln.Addr().String(), "db", *dbPath, "max_conns", limiter.Max())
@@ -127,7 +131,7 @@ func run() error {
 
 // bootstrapKey registers the given API key for the default tenant, or,
 // when none is given and the tenant has no key yet, creates one and prints
-// it once.
+// it once. Both are org keys. run calls it once the server listens.
 func bootstrapKey(ctx context.Context, router *hookstream.Router, key string) error {
 	if _, err := router.EnsureEnvironment(ctx, "Default"); err != nil {
 		return err
@@ -140,7 +144,7 @@ func bootstrapKey(ctx context.Context, router *hookstream.Router, key string) er
 	if err != nil || len(keys.Items) > 0 {
 		return err
 	}
-	_, key, err = router.CreateAPIKey(ctx, hookstream.APIKeyParams{Name: "server"})
+	_, key, err = router.CreateAPIKey(ctx, hookstream.APIKeyParams{Name: "server", Scopes: []string{hookstream.ScopeOrg}})
 	if err != nil {
 		return err
 	}
