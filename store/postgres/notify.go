@@ -3,9 +3,11 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/hookstream-go/hookstream/store"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -51,6 +53,15 @@ type listeners struct {
 	mu      sync.Mutex
 	subs    map[chan struct{}]struct{}
 	started bool
+	sealed  bool // by Close: no listener starts any more
+}
+
+// seal makes Listen refuse to start a listener: once it returns, every
+// listener goroutine there will be has been started.
+func (l *listeners) seal() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sealed = true
 }
 
 // wake sends a value to every listener that has none waiting.
@@ -81,6 +92,10 @@ func (s *Store) Listen(ctx context.Context) (<-chan struct{}, error) {
 	ch := make(chan struct{}, 1)
 	l := &s.listeners
 	l.mu.Lock()
+	if l.sealed {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("postgres: listen: %w", store.ErrClosed)
+	}
 	l.subs[ch] = struct{}{}
 	if !l.started {
 		l.started = true

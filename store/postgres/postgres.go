@@ -172,6 +172,7 @@ func (s *Store) Close() error {
 		return fmt.Errorf("postgres: close: %w", store.ErrClosed)
 	}
 	s.cancel()
+	s.listeners.seal()
 	s.wg.Wait()
 	s.pool.Close()
 	return nil

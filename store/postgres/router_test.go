@@ -1,0 +1,119 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookstream-go/hookstream"
+	"github.com/hookstream-go/hookstream/store"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// TestRouter_TwoProcessesOneDatabase runs two Routers, each with a Store
+// of its own (as two processes would), on one schema: events ingested
+// through both are all delivered, and the destination's max_concurrency
+// holds across the two.
+func TestRouter_TwoProcessesOneDatabase(t *testing.T) {
+	t.Parallel()
+	schema := newSchema(t)
+	var (
+		mu       sync.Mutex
+		inFlight int
+		peak     int
+		received = map[string]int{}
+	)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond) // a receiver that takes its time, so attempts overlap
+		mu.Lock()
+		inFlight--
+		received[req.Header.Get("X-Hookstream-Event-Id")]++
+		mu.Unlock()
+	}))
+	defer rc.Close()
+
+	cfg := &hookstream.Config{AllowPrivateNetworks: true, PollInterval: 200 * time.Millisecond}
+	a, err := hookstream.New(open(t, schema, nil), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := hookstream.New(open(t, schema, nil), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	src, err := a.CreateSource(ctx, hookstream.SourceParams{Name: ptr("shop")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := a.CreateDestination(ctx, hookstream.DestinationParams{Name: ptr("rc"), URL: ptr(rc.URL), MaxConcurrency: ptr(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateConnection(ctx, hookstream.ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("c")}); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, r := range []*hookstream.Router{a, b} {
+		wg.Go(func() {
+			if err := r.Run(runCtx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	defer func() {
+		stop()
+		wg.Wait()
+	}()
+
+	const n = 60
+	var ids []string
+	for i := range n {
+		r := []*hookstream.Router{a, b}[i%2]
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(fmt.Sprintf(`{"n":%d}`, i)))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := r.Ingest(ctx, src.ID, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.EventID)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, id := range ids {
+		for {
+			ev, err := b.GetEvent(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Status == store.EventDelivered {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("event %s is %q after 30s, want delivered", id, ev.Status)
+			}
+			time.Sleep(20 * time.Millisecond) // polling the outcome, with a deadline
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if peak > 2 {
+		t.Errorf("peak %d attempts in flight across two processes, want max_concurrency 2 at most", peak)
+	}
+	for _, id := range ids {
+		if received[id] == 0 {
+			t.Errorf("event %s was never received", id)
+		}
+	}
+	t.Logf("%d events delivered by two processes, peak in flight %d", n, peak)
+}
