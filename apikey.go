@@ -155,7 +155,7 @@ func (r *Router) storeAPIKey(ctx context.Context, t Tenant, name, key string, or
 // ListAPIKeys lists the API keys of the environment ctx acts in, newest
 // first.
 func (r *Router) ListAPIKeys(ctx context.Context, p ListParams) (Page[*APIKey], error) {
-	page, err := listResources[*store.APIKey](ctx, r, store.KindAPIKey, p, nil)
+	page, err := listResources[*store.APIKey](ctx, r, store.KindAPIKey, p)
 	if err != nil {
 		return Page[*APIKey]{}, fmt.Errorf("list api keys: %w", err)
 	}

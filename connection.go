@@ -81,14 +81,14 @@ type ListConnectionsParams struct {
 
 // ListConnections lists connections, newest first.
 func (r *Router) ListConnections(ctx context.Context, p ListConnectionsParams) (Page[*Connection], error) {
-	var match func(store.Resource) bool
-	if p.SourceID != "" || p.DestinationID != "" {
-		match = func(res store.Resource) bool {
-			c := res.(*store.Connection)
-			return (p.SourceID == "" || c.SourceID == p.SourceID) && (p.DestinationID == "" || c.DestinationID == p.DestinationID)
-		}
+	var refs []store.Ref
+	if p.SourceID != "" {
+		refs = append(refs, store.Ref{Kind: store.KindSource, ID: canonicalID(prefixSource, p.SourceID)})
 	}
-	page, err := listResources[*store.Connection](ctx, r, store.KindConnection, p.ListParams, match)
+	if p.DestinationID != "" {
+		refs = append(refs, store.Ref{Kind: store.KindDestination, ID: canonicalID(prefixDestination, p.DestinationID)})
+	}
+	page, err := listResources[*store.Connection](ctx, r, store.KindConnection, p.ListParams, refs...)
 	if err != nil {
 		return Page[*Connection]{}, fmt.Errorf("list connections: %w", err)
 	}

@@ -103,7 +103,7 @@ func (r *Router) GetDestination(ctx context.Context, id string) (*Destination, e
 
 // ListDestinations lists destinations, newest first.
 func (r *Router) ListDestinations(ctx context.Context, p ListParams) (Page[*Destination], error) {
-	page, err := listResources[*store.Destination](ctx, r, store.KindDestination, p, nil)
+	page, err := listResources[*store.Destination](ctx, r, store.KindDestination, p)
 	if err != nil {
 		return Page[*Destination]{}, fmt.Errorf("list destinations: %w", err)
 	}

@@ -90,11 +90,18 @@ func (r *Router) getEnvironment(ctx context.Context, id string) (*store.Environm
 // ListEnvironments lists the environments of ctx's organization, newest
 // first; without the org scope, only the caller's own.
 func (r *Router) ListEnvironments(ctx context.Context, p ListParams) (Page[*Environment], error) {
-	var match func(store.Resource) bool
 	if own := r.caller(ctx).creds; !own.Org {
-		match = func(res store.Resource) bool { return res.GetMeta().ID == own.Tenant.EnvID }
+		// An environment key sees its own environment only: one page.
+		env, err := r.GetEnvironment(ctx, own.Tenant.EnvID)
+		if errors.Is(err, ErrNotFound) {
+			return Page[*Environment]{}, nil
+		}
+		if err != nil {
+			return Page[*Environment]{}, err
+		}
+		return Page[*Environment]{Items: []*Environment{env}}, nil
 	}
-	page, err := r.store.List(ctx, p.query(store.KindEnvironment, r.orgScope(ctx), match))
+	page, err := r.store.List(ctx, p.query(store.KindEnvironment, r.orgScope(ctx)))
 	if err != nil {
 		return Page[*Environment]{}, fmt.Errorf("list environments: %w", err)
 	}

@@ -43,13 +43,13 @@ const (
 	MaxPageLimit     = 100
 )
 
-func (p ListParams) query(kind store.Kind, t Tenant, match func(store.Resource) bool) store.ListQuery {
+func (p ListParams) query(kind store.Kind, t Tenant, refersTo ...store.Ref) store.ListQuery {
 	limit := p.Limit
 	if limit <= 0 {
 		limit = DefaultPageLimit
 	}
 	limit = min(limit, MaxPageLimit)
-	return store.ListQuery{Kind: kind, Tenant: t, Cursor: p.Cursor, Limit: limit, Match: match}
+	return store.ListQuery{Kind: kind, Tenant: t, Cursor: p.Cursor, Limit: limit, RefersTo: refersTo}
 }
 
 // createResource fills rec's Meta (a new ID, ctx's tenant, timestamps) and
@@ -86,8 +86,8 @@ func (r *Router) updateResource(ctx context.Context, rec store.Resource, id stri
 }
 
 // listResources lists one page of ctx's tenant's resources of a kind as T.
-func listResources[T store.Resource](ctx context.Context, r *Router, kind store.Kind, p ListParams, match func(store.Resource) bool) (store.Page[T], error) {
-	page, err := r.store.List(ctx, p.query(kind, r.tenant(ctx), match))
+func listResources[T store.Resource](ctx context.Context, r *Router, kind store.Kind, p ListParams, refersTo ...store.Ref) (store.Page[T], error) {
+	page, err := r.store.List(ctx, p.query(kind, r.tenant(ctx), refersTo...))
 	if err != nil {
 		return store.Page[T]{}, err
 	}

@@ -115,7 +115,7 @@ func (rt *routing) forSource(ctx context.Context, id string) (*sourceRoutes, err
 		}
 		conns, err := store.ListAll[*store.Connection](ctx, rt.r.store, store.ListQuery{
 			Kind: store.KindConnection, Tenant: src.Tenant(),
-			Match: func(res store.Resource) bool { return res.(*store.Connection).SourceID == id },
+			RefersTo: []store.Ref{{Kind: store.KindSource, ID: id}},
 		})
 		if err != nil {
 			return nil, err

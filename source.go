@@ -74,7 +74,7 @@ func (r *Router) GetSource(ctx context.Context, id string) (*Source, error) {
 
 // ListSources lists sources, newest first.
 func (r *Router) ListSources(ctx context.Context, p ListParams) (Page[*Source], error) {
-	page, err := listResources[*store.Source](ctx, r, store.KindSource, p, nil)
+	page, err := listResources[*store.Source](ctx, r, store.KindSource, p)
 	if err != nil {
 		return Page[*Source]{}, fmt.Errorf("list sources: %w", err)
 	}

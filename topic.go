@@ -70,7 +70,7 @@ func (r *Router) lookupTopic(ctx context.Context, ref string) (*store.Topic, err
 
 // ListTopics lists topics, newest first.
 func (r *Router) ListTopics(ctx context.Context, p ListParams) (Page[*Topic], error) {
-	page, err := listResources[*store.Topic](ctx, r, store.KindTopic, p, nil)
+	page, err := listResources[*store.Topic](ctx, r, store.KindTopic, p)
 	if err != nil {
 		return Page[*Topic]{}, fmt.Errorf("list topics: %w", err)
 	}
@@ -123,7 +123,7 @@ func (r *Router) describeTopic(ctx context.Context, t *store.Topic) (*Topic, err
 func (r *Router) subscriptionsOf(ctx context.Context, t *store.Topic) ([]*store.Subscription, error) {
 	return store.ListAll[*store.Subscription](ctx, r.store, store.ListQuery{
 		Kind: store.KindSubscription, Tenant: t.Tenant(),
-		Match: func(res store.Resource) bool { return res.(*store.Subscription).TopicID == t.ID },
+		RefersTo: []store.Ref{{Kind: store.KindTopic, ID: t.ID}},
 	})
 }
 
@@ -210,9 +210,7 @@ func (r *Router) ListSubscriptions(ctx context.Context, topic string, p ListPara
 		return Page[*Subscription]{}, err
 	}
 	topicID := t.ID
-	page, err := listResources[*store.Subscription](ctx, r, store.KindSubscription, p, func(res store.Resource) bool {
-		return res.(*store.Subscription).TopicID == topicID
-	})
+	page, err := listResources[*store.Subscription](ctx, r, store.KindSubscription, p, store.Ref{Kind: store.KindTopic, ID: topicID})
 	if err != nil {
 		return Page[*Subscription]{}, fmt.Errorf("list subscriptions: %w", err)
 	}

@@ -20,6 +20,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -98,10 +99,23 @@ type ListQuery struct {
 	Cursor string
 	// Limit is the page size; values below 1 mean 20.
 	Limit int
-	// Match, when set, keeps only the resources for which it returns true
-	// (for example connections of one source). The page still holds up to
-	// Limit matching resources.
-	Match func(Resource) bool
+	// RefersTo, when set, keeps only the resources that point to every one
+	// of these (each is among their Refs): the connections of a source, the
+	// subscriptions of a topic. The page still holds up to Limit of them.
+	// SQL stores serve it from the indexes of their reference columns.
+	RefersTo []Ref
+}
+
+// Matches reports whether r passes q's filter: it points to every
+// resource of q.RefersTo.
+func (q ListQuery) Matches(r Resource) bool {
+	refs := r.Refs()
+	for _, want := range q.RefersTo {
+		if !slices.Contains(refs, want) {
+			return false
+		}
+	}
+	return true
 }
 
 // Page is one page of a newest-first listing.

@@ -29,6 +29,9 @@ type table struct {
 	// Create and Update refuse a resource that claims others.
 	keys func(r store.Resource) []string
 	refs func(r store.Resource) []store.Ref
+	// refCols name the column holding each kind of reference, for
+	// ListQuery.RefersTo.
+	refCols map[store.Kind]string
 	// lookup returns the condition (with $1 and $2) and arguments that
 	// find the resource holding a unique key other than an ID key.
 	lookup func(uniqueKey string) (cond string, args []any, ok bool)
@@ -95,8 +98,9 @@ var tables = map[store.Kind]*table{
 		},
 	},
 	store.KindConnection: {
-		name: "connections",
-		cols: []string{"source_id", "destination_id", "paused"},
+		name:    "connections",
+		cols:    []string{"source_id", "destination_id", "paused"},
+		refCols: map[store.Kind]string{store.KindSource: "source_id", store.KindDestination: "destination_id"},
 		values: func(r store.Resource) []any {
 			c := r.(*store.Connection)
 			return []any{text(c.SourceID), text(c.DestinationID), c.Status == statusPaused}
@@ -109,8 +113,9 @@ var tables = map[store.Kind]*table{
 		lookup: func(string) (string, []any, bool) { return "", nil, false },
 	},
 	store.KindSubscription: {
-		name: "subscriptions",
-		cols: []string{"topic_id", "destination_id"},
+		name:    "subscriptions",
+		cols:    []string{"topic_id", "destination_id"},
+		refCols: map[store.Kind]string{store.KindTopic: "topic_id", store.KindDestination: "destination_id"},
 		values: func(r store.Resource) []any {
 			s := r.(*store.Subscription)
 			return []any{text(s.TopicID), text(s.DestinationID)}
@@ -342,9 +347,9 @@ func (s *Store) Delete(ctx context.Context, kind store.Kind, tn store.Tenant, id
 
 // List implements store.ResourceStore: a keyset scan of the kind's
 // (org_id, env_id, created_at, seq) index, or (org_id, created_at, seq)
-// for a whole organization, backwards. q.Match is a Go function, so it
-// runs here on each row read: a page read through a selective Match reads
-// many rows (see the package doc).
+// for a whole organization, backwards; q.RefersTo becomes equalities on
+// the reference columns, which their indexes serve (connections_source,
+// connections_destination, the subscriptions' topic/destination pair).
 func (s *Store) List(ctx context.Context, q store.ListQuery) (store.Page[store.Resource], error) {
 	op := "list " + string(q.Kind)
 	if err := s.begin(ctx, op); err != nil {
@@ -365,6 +370,14 @@ func (s *Store) List(ctx context.Context, q store.ListQuery) (store.Page[store.R
 	where, args := "org_id = $1", []any{q.Tenant.OrgID}
 	if q.Tenant.EnvID != "" {
 		where, args = where+" AND env_id = $2", append(args, q.Tenant.EnvID)
+	}
+	for _, ref := range q.RefersTo {
+		col, ok := t.refCols[ref.Kind]
+		if !ok {
+			return store.Page[store.Resource]{}, nil // the kind points to no such resource
+		}
+		args = append(args, ref.ID)
+		where += fmt.Sprintf(" AND %s = $%d", col, len(args))
 	}
 	var page store.Page[store.Resource]
 	var last *listPos
@@ -409,9 +422,6 @@ func (s *Store) List(ctx context.Context, q store.ListQuery) (store.Page[store.R
 			return store.Page[store.Resource]{}, s.wrap(op, err)
 		}
 		for _, it := range items {
-			if q.Match != nil && !q.Match(it.r) {
-				continue
-			}
 			if len(page.Items) == limit {
 				page.NextCursor = last.cursor(string(q.Kind))
 				return page, nil

@@ -27,7 +27,7 @@ func testResources(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"UpdateReleasesUniqueKeys":    testUpdateReleasesKeys,
 		"ListNewestFirst":             testListNewestFirst,
 		"ListStableWhileRowsAreAdded": testListStable,
-		"ListMatch":                   testListMatch,
+		"ListRefersTo":                testListRefersTo,
 		"ListOrganization":            testListOrganization,
 	})
 }
@@ -289,15 +289,28 @@ func testListStable(h *harness) {
 	}
 }
 
-func testListMatch(h *harness) {
-	h.create(source(tenantA, "src_1", "a"), source(tenantA, "src_2", "b"), destination(tenantA, "dst_1", "d"))
+func testListRefersTo(h *harness) {
+	h.create(source(tenantA, "src_1", "a"), source(tenantA, "src_2", "b"), destination(tenantA, "dst_1", "d"), destination(tenantA, "dst_2", "e"))
 	for i, src := range []string{"src_1", "src_2", "src_1", "src_2", "src_1"} {
 		c := connection(tenantA, fmt.Sprintf("con_%d", i), src, "dst_1")
 		c.CreatedAt = at(i)
 		h.create(c)
 	}
-	q := store.ListQuery{Kind: store.KindConnection, Tenant: tenantA, Limit: 2, Match: func(r store.Resource) bool {
-		return r.(*store.Connection).SourceID == "src_1"
+	other := connection(tenantA, "con_9", "src_1", "dst_2")
+	other.CreatedAt = at(9)
+	h.create(other)
+	both := store.ListQuery{Kind: store.KindConnection, Tenant: tenantA, RefersTo: []store.Ref{
+		{Kind: store.KindSource, ID: "src_1"}, {Kind: store.KindDestination, ID: "dst_2"},
+	}}
+	pb, err := h.s.List(h.ctx, both)
+	wantErr(h.t, "List by source and destination", err, nil)
+	wantEqual(h.t, "List by source and destination", resourceIDs(pb.Items), []string{"con_9"})
+	none := store.ListQuery{Kind: store.KindSource, Tenant: tenantA, RefersTo: []store.Ref{{Kind: store.KindTopic, ID: "top_1"}}}
+	pn, err := h.s.List(h.ctx, none)
+	wantErr(h.t, "List sources referring to a topic", err, nil)
+	wantEqual(h.t, "List sources referring to a topic", resourceIDs(pn.Items), []string{})
+	q := store.ListQuery{Kind: store.KindConnection, Tenant: tenantA, Limit: 2, RefersTo: []store.Ref{
+		{Kind: store.KindSource, ID: "src_1"}, {Kind: store.KindDestination, ID: "dst_1"},
 	}}
 	p1, err := h.s.List(h.ctx, q)
 	wantErr(h.t, "List page 1", err, nil)

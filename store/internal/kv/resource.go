@@ -163,9 +163,9 @@ func (s *Store) Delete(ctx context.Context, kind store.Kind, t store.Tenant, id 
 }
 
 // List implements store.ResourceStore. It reads limit+1 resources at a
-// time and calls q.Match outside the transaction (so Match may use the
-// store); when Match rejects resources, the page may take more than one
-// read, each continuing where the last stopped.
+// time; when q.RefersTo rejects resources, the page may take more than one
+// read, each continuing where the last stopped (a tenant's resources of a
+// kind are few: configuration, not events).
 func (s *Store) List(ctx context.Context, q store.ListQuery) (store.Page[store.Resource], error) {
 	limit := q.Limit
 	if limit < 1 {
@@ -216,7 +216,7 @@ func (s *Store) List(ctx context.Context, q store.ListQuery) (store.Page[store.R
 			return store.Page[store.Resource]{}, err
 		}
 		for i, r := range rs {
-			if q.Match != nil && !q.Match(r) {
+			if !q.Matches(r) {
 				continue
 			}
 			if len(page.Items) == limit {
