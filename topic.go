@@ -358,31 +358,33 @@ func (r *Router) Publish(ctx context.Context, topic string, body []byte) (*Publi
 }
 
 // ErrTxUnsupported is returned by PublishTx when the Router's store cannot
-// join a caller's transaction (it does not implement
-// store.TxEventInserter).
+// join a caller's transaction of that type (it does not implement
+// store.TxEventInserter of it).
 var ErrTxUnsupported = errors.New("hookstream: the store does not support transactional publish")
 
-// PublishTx is Publish inside a transaction the caller owns (a
+// PublishTx is Router.Publish inside a transaction the caller owns (a
 // transactional outbox): the event and its deliveries are written in tx,
 // so they exist if and only if the caller commits tx together with its own
-// writes. With the default bolt store, tx is a writable *bbolt.Tx of the
-// store's database:
+// writes. TTx is the transaction type of the router's store: *bbolt.Tx of
+// the store's database with the default bolt store,
 //
 //	db := router.Store().(*bolt.Store).DB()
 //	err := db.Update(func(tx *bbolt.Tx) error {
 //		if err := tx.Bucket([]byte("orders")).Put(id, order); err != nil {
 //			return err
 //		}
-//		_, err := router.PublishTx(ctx, tx, "orders", event)
+//		_, err := hookstream.PublishTx(ctx, router, tx, "orders", event)
 //		return err
 //	})
 //
-// Deliveries start once tx commits (the scheduler is woken at commit when
-// tx offers OnCommit, as *bbolt.Tx does; otherwise at its next poll).
-// While tx is open, call no other Router method that writes: bbolt has one
-// writer at a time, and tx is it.
-func (r *Router) PublishTx(ctx context.Context, tx any, topic string, body []byte) (*PublishResult, error) {
-	txs, ok := r.store.(store.TxEventInserter)
+// or pgx.Tx with store/postgres. A store that takes no TTx is
+// ErrTxUnsupported. Deliveries start once tx commits: the scheduler is woken
+// at commit when tx offers OnCommit, as *bbolt.Tx does, or by the store's
+// notifications (Postgres sends one in tx); otherwise at its next poll.
+// With bbolt, call no other Router method that writes while tx is open:
+// bbolt has one writer at a time, and tx is it.
+func PublishTx[TTx any](ctx context.Context, r *Router, tx TTx, topic string, body []byte) (*PublishResult, error) {
+	txs, ok := r.store.(store.TxEventInserter[TTx])
 	if !ok {
 		return nil, ErrTxUnsupported
 	}
@@ -390,10 +392,10 @@ func (r *Router) PublishTx(ctx context.Context, tx any, topic string, body []byt
 	if err != nil {
 		return nil, err
 	}
-	if err := txs.InsertEventTx(tx, ev, deliveries); err != nil {
+	if err := txs.InsertEventTx(ctx, tx, ev, deliveries); err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	if c, ok := tx.(interface{ OnCommit(func()) }); ok && len(deliveries) > 0 {
+	if c, ok := any(tx).(interface{ OnCommit(func()) }); ok && len(deliveries) > 0 {
 		c.OnCommit(r.wakeScheduler)
 	}
 	return &PublishResult{EventID: ev.ID, Topic: ev.Topic, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil

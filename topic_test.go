@@ -231,7 +231,7 @@ func TestRouter_PublishTx(t *testing.T) {
 		if err := b.Put([]byte("o1"), []byte("paid")); err != nil {
 			return err
 		}
-		res, err := r.PublishTx(ctx, tx, "orders", []byte(`{"id":"o1"}`))
+		res, err := PublishTx(ctx, r, tx, "orders", []byte(`{"id":"o1"}`))
 		if err == nil {
 			committed = res.EventID
 		}
@@ -249,7 +249,7 @@ func TestRouter_PublishTx(t *testing.T) {
 	var rolledBack string
 	errRollback := errors.New("application failure")
 	err = db.Update(func(tx *bbolt.Tx) error {
-		res, err := r.PublishTx(ctx, tx, "orders", []byte(`{"id":"o2"}`))
+		res, err := PublishTx(ctx, r, tx, "orders", []byte(`{"id":"o2"}`))
 		if err != nil {
 			return err
 		}
@@ -267,7 +267,7 @@ func TestRouter_PublishTx(t *testing.T) {
 		t.Errorf("events = %d, want only the committed one", page.Total)
 	}
 	// A store without transactions says so.
-	if _, err := setup(t, nil).PublishTx(ctx, nil, "orders", []byte(`{}`)); !errors.Is(err, ErrTxUnsupported) {
+	if _, err := PublishTx[*bbolt.Tx](ctx, setup(t, nil), nil, "orders", []byte(`{}`)); !errors.Is(err, ErrTxUnsupported) {
 		t.Errorf("memory store: %v", err)
 	}
 }

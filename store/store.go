@@ -320,16 +320,16 @@ type Notifier interface {
 }
 
 // TxEventInserter is implemented by stores that can write an event inside a
-// transaction the caller owns, so that the event is stored if and only if
-// the caller's own writes commit (a transactional outbox). store/bolt
-// implements it with *bbolt.Tx; a SQL store would take its driver's
-// transaction type.
-type TxEventInserter interface {
+// transaction of type TTx that the caller owns, so that the event is stored
+// if and only if the caller's own writes commit (a transactional outbox).
+// store/bolt implements TxEventInserter[*bbolt.Tx], store/postgres
+// TxEventInserter[pgx.Tx].
+type TxEventInserter[TTx any] interface {
 	// InsertEventTx is InsertEvent inside tx, a writable transaction of the
-	// store's engine (the implementation names the type it accepts and
-	// refuses others with an error). Nothing is durable until the caller
-	// commits tx; rolling it back leaves no trace.
-	InsertEventTx(tx any, e *Event, ds []*Delivery) error
+	// store's own database (another database's is refused with an error).
+	// Nothing is durable until the caller commits tx; rolling it back
+	// leaves no trace.
+	InsertEventTx(ctx context.Context, tx TTx, e *Event, ds []*Delivery) error
 }
 
 // Outcome is the result of one leased delivery, reported to Queue.Complete.

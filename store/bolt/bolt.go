@@ -13,6 +13,7 @@
 package bolt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -56,7 +57,7 @@ type Store struct {
 	engine *engine
 }
 
-var _ store.TxEventInserter = (*Store)(nil)
+var _ store.TxEventInserter[*bbolt.Tx] = (*Store)(nil)
 
 type kvStore = kv.Store
 
@@ -103,12 +104,11 @@ func (s *Store) DB() *bbolt.DB { return s.engine.db }
 // InsertEventTx is InsertEvent inside tx, a writable *bbolt.Tx of s.DB()
 // that the caller owns: the event and its deliveries are stored if and
 // only if the caller commits tx. Durability follows the caller's commit.
-func (s *Store) InsertEventTx(tx any, e *store.Event, ds []*store.Delivery) error {
-	btx, ok := tx.(*bbolt.Tx)
-	if !ok {
-		return fmt.Errorf("bolt: insert event: transaction is a %T, not a *bbolt.Tx", tx)
+func (s *Store) InsertEventTx(ctx context.Context, btx *bbolt.Tx, e *store.Event, ds []*store.Delivery) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bolt: insert event: %w", err)
 	}
-	if btx.DB() != s.engine.db || !btx.Writable() {
+	if btx == nil || btx.DB() != s.engine.db || !btx.Writable() {
 		return errors.New("bolt: insert event: transaction is not a writable transaction of this store's database")
 	}
 	return s.InsertEventIn(&boltTx{tx: btx, names: &s.engine.names}, e, ds)

@@ -144,13 +144,11 @@ func (s *Store) InsertEvent(ctx context.Context, e *store.Event, ds []*store.Del
 // and the event is stored if and only if the caller commits it. The
 // notification to other processes is sent in tx too, so it goes out on
 // commit.
-func (s *Store) InsertEventTx(tx any, e *store.Event, ds []*store.Delivery) error {
+func (s *Store) InsertEventTx(ctx context.Context, ptx pgx.Tx, e *store.Event, ds []*store.Delivery) error {
 	const op = "insert event"
-	ptx, ok := tx.(pgx.Tx)
-	if !ok {
-		return fmt.Errorf("postgres: %s: transaction is a %T, not a pgx.Tx", op, tx)
+	if ptx == nil {
+		return fmt.Errorf("postgres: %s: no transaction", op)
 	}
-	ctx := context.Background()
 	if err := s.begin(ctx, op); err != nil {
 		return err
 	}

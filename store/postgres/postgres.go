@@ -60,7 +60,7 @@ type Options struct {
 
 // Store is a store.Store in a PostgreSQL database, shared by every process
 // that opens it. Its methods are those of store.Store, store.BatchLeaser,
-// store.Notifier and store.TxEventInserter, documented there; the package
+// store.Notifier and store.TxEventInserter[pgx.Tx], documented there; the package
 // documentation says what each costs and guarantees.
 type Store struct {
 	pool     *pgxpool.Pool
@@ -83,10 +83,10 @@ type Store struct {
 }
 
 var (
-	_ store.Store           = (*Store)(nil)
-	_ store.BatchLeaser     = (*Store)(nil)
-	_ store.Notifier        = (*Store)(nil)
-	_ store.TxEventInserter = (*Store)(nil)
+	_ store.Store                   = (*Store)(nil)
+	_ store.BatchLeaser             = (*Store)(nil)
+	_ store.Notifier                = (*Store)(nil)
+	_ store.TxEventInserter[pgx.Tx] = (*Store)(nil)
 )
 
 // Open connects to the database of connString (a PostgreSQL URL or

@@ -387,7 +387,7 @@ func TestInsertEventTx(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := event(id)
-		if err := s.InsertEventTx(tx, e, []*store.Delivery{delivery(e, "d"+id, "dst_1")}); err != nil {
+		if err := s.InsertEventTx(ctx, tx, e, []*store.Delivery{delivery(e, "d"+id, "dst_1")}); err != nil {
 			t.Fatal(err)
 		}
 		if commit {
@@ -403,7 +403,7 @@ func TestInsertEventTx(t *testing.T) {
 			t.Fatalf("GetEvent after commit=%v: %v", commit, err)
 		}
 	}
-	if err := s.InsertEventTx("not a tx", event("x"), nil); err == nil {
-		t.Fatal("InsertEventTx accepted a string")
+	if err := s.InsertEventTx(ctx, nil, event("x"), nil); err == nil {
+		t.Fatal("InsertEventTx accepted no transaction")
 	}
 }
