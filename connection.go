@@ -92,15 +92,11 @@ func (r *Router) ListConnections(ctx context.Context, p ListConnectionsParams) (
 	if err != nil {
 		return Page[*Connection]{}, fmt.Errorf("list connections: %w", err)
 	}
-	out := Page[*Connection]{NextCursor: page.NextCursor}
-	for _, conn := range page.Items {
-		c, err := r.describeConnection(ctx, conn)
-		if err != nil {
-			return Page[*Connection]{}, err
-		}
-		out.Items = append(out.Items, c)
+	items, err := r.describeConnections(ctx, page.Items)
+	if err != nil {
+		return Page[*Connection]{}, fmt.Errorf("list connections: %w", err)
 	}
-	return out, nil
+	return Page[*Connection]{Items: items, NextCursor: page.NextCursor}, nil
 }
 
 // UpdateConnection changes the fields set in p. Resuming a paused
@@ -152,20 +148,42 @@ func (r *Router) DeleteConnection(ctx context.Context, id string) error {
 
 // describeConnection adds counters and the names of both ends.
 func (r *Router) describeConnection(ctx context.Context, conn *store.Connection) (*Connection, error) {
-	c, err := r.store.Counters(ctx, []string{conn.ID})
+	out, err := r.describeConnections(ctx, []*store.Connection{conn})
 	if err != nil {
 		return nil, err
 	}
-	var sourceName, destinationName string
-	src := &store.Source{Meta: store.Meta{ID: conn.SourceID, OrgID: conn.OrgID, EnvID: conn.EnvID}}
-	if err := r.store.Get(ctx, src); err == nil {
-		sourceName = src.Name
+	return out[0], nil
+}
+
+// describeConnections describes connections of one tenant in three store
+// calls, whatever their number: their counters, and the names of their
+// sources and destinations.
+func (r *Router) describeConnections(ctx context.Context, conns []*store.Connection) ([]*Connection, error) {
+	if len(conns) == 0 {
+		return []*Connection{}, nil
 	}
-	dst := &store.Destination{Meta: store.Meta{ID: conn.DestinationID, OrgID: conn.OrgID, EnvID: conn.EnvID}}
-	if err := r.store.Get(ctx, dst); err == nil {
-		destinationName = dst.Name
+	ids, sources, destinations := make([]string, len(conns)), make([]string, len(conns)), make([]string, len(conns))
+	for i, c := range conns {
+		ids[i], sources[i], destinations[i] = c.ID, c.SourceID, c.DestinationID
 	}
-	return newConnection(conn, c[0], sourceName, destinationName), nil
+	counters, err := r.store.Counters(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	t := conns[0].Tenant()
+	sourceNames, err := resourceNames(ctx, r, store.KindSource, t, sources)
+	if err != nil {
+		return nil, err
+	}
+	destinationNames, err := resourceNames(ctx, r, store.KindDestination, t, destinations)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Connection, len(conns))
+	for i, c := range conns {
+		out[i] = newConnection(c, counters[i], sourceNames[c.SourceID], destinationNames[c.DestinationID])
+	}
+	return out, nil
 }
 
 // applyConnection writes p into conn and validates the result.

@@ -3,8 +3,13 @@ package hookstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/hookstream-go/hookstream/store"
+	"github.com/hookstream-go/hookstream/store/memory"
 )
 
 func TestRouter_CreateConnection(t *testing.T) {
@@ -169,5 +174,63 @@ func TestFilterRules_EmptyObjectsAreNoRules(t *testing.T) {
 	}
 	if err := rs.UnmarshalJSON([]byte(`[{"field": "method"}]`)); err == nil {
 		t.Error("a rule without op was accepted")
+	}
+}
+
+// countingStore counts the single-resource reads a listing makes.
+type countingStore struct {
+	store.Store
+	gets, getManys atomic.Int64
+}
+
+func (s *countingStore) Get(ctx context.Context, r store.Resource) error {
+	s.gets.Add(1)
+	return s.Store.Get(ctx, r)
+}
+
+func (s *countingStore) GetMany(ctx context.Context, kind store.Kind, t store.Tenant, ids []string) ([]store.Resource, error) {
+	s.getManys.Add(1)
+	return s.Store.GetMany(ctx, kind, t, ids)
+}
+
+// TestRouter_Listings_NoNPlusOne checks that listings read the names of
+// their pages' ends in batches: no read per item.
+func TestRouter_Listings_NoNPlusOne(t *testing.T) {
+	t.Parallel()
+	cs := &countingStore{Store: memory.New()}
+	r, err := New(cs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	src, _ := r.CreateSource(ctx, SourceParams{Name: ptr("s")})
+	top, _ := r.CreateTopic(ctx, TopicParams{Name: ptr("t")})
+	for i := range 20 {
+		dst, err := r.CreateDestination(ctx, DestinationParams{Name: ptr(fmt.Sprintf("d%d", i)), URL: ptr("https://example.com/")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.CreateConnection(ctx, ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("c")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Subscribe(ctx, top.ID, SubscribeParams{DestinationID: dst.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs.gets.Store(0)
+	conns, err := r.ListConnections(ctx, ListConnectionsParams{})
+	if err != nil || len(conns.Items) != 20 || conns.Items[0].SourceName != "s" || conns.Items[0].DestinationName == "" {
+		t.Fatalf("connections: %d, %v", len(conns.Items), err)
+	}
+	subs, err := r.ListSubscriptions(ctx, top.ID, ListParams{})
+	if err != nil || len(subs.Items) != 20 || subs.Items[0].DestinationName == "" {
+		t.Fatalf("subscriptions: %d, %v", len(subs.Items), err)
+	}
+	topics, err := r.ListTopics(ctx, ListParams{})
+	if err != nil || len(topics.Items) != 1 || topics.Items[0].SubscriptionCount != 20 {
+		t.Fatalf("topics: %+v, %v", topics.Items, err)
+	}
+	if n := cs.gets.Load(); n > 2 {
+		t.Errorf("three listings of 20 made %d single reads, want at most the topic's lookups", n)
 	}
 }

@@ -162,6 +162,25 @@ func set[T any](dst *T, p *T) {
 	}
 }
 
+// resourceNames maps the IDs of resources of a kind to their names, in one
+// store call (a resource deleted since has no name).
+func resourceNames(ctx context.Context, r *Router, kind store.Kind, t Tenant, ids []string) (map[string]string, error) {
+	rs, err := r.store.GetMany(ctx, kind, t, ids)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(rs))
+	for _, res := range rs {
+		switch res := res.(type) {
+		case *store.Source:
+			names[res.ID] = res.Name
+		case *store.Destination:
+			names[res.ID] = res.Name
+		}
+	}
+	return names, nil
+}
+
 // pageCounters reads the activity counters of resources in one store call,
 // one per resource in order.
 func pageCounters[T store.Resource](ctx context.Context, r *Router, items []T) ([]store.Counter, error) {

@@ -87,9 +87,13 @@ func (r *Router) apiGetTopic(w http.ResponseWriter, req *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items := make([]wireSubscription, len(subs))
-	for i, s := range subs {
-		items[i] = toWireSubscription(r.describeSubscription(req.Context(), s))
+	described, err := r.describeSubscriptions(req.Context(), subs)
+	if err != nil {
+		return err
+	}
+	items := make([]wireSubscription, len(described))
+	for i, s := range described {
+		items[i] = toWireSubscription(s)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"topic": toWireTopic(t, r.baseURL(req)), "subscriptions": items})
 	return nil

@@ -74,13 +74,22 @@ func (r *Router) ListTopics(ctx context.Context, p ListParams) (Page[*Topic], er
 	if err != nil {
 		return Page[*Topic]{}, fmt.Errorf("list topics: %w", err)
 	}
-	out := Page[*Topic]{NextCursor: page.NextCursor}
-	for _, t := range page.Items {
-		d, err := r.describeTopic(ctx, t)
-		if err != nil {
-			return Page[*Topic]{}, err
-		}
-		out.Items = append(out.Items, d)
+	out := Page[*Topic]{NextCursor: page.NextCursor, Items: make([]*Topic, len(page.Items))}
+	if len(page.Items) == 0 {
+		return out, nil
+	}
+	// The subscriptions of the tenant, counted by topic in one listing
+	// (subscriptions are configuration: few per tenant).
+	subs, err := store.ListAll[*store.Subscription](ctx, r.store, store.ListQuery{Kind: store.KindSubscription, Tenant: r.tenant(ctx)})
+	if err != nil {
+		return Page[*Topic]{}, fmt.Errorf("list topics: %w", err)
+	}
+	counts := map[string]int{}
+	for _, s := range subs {
+		counts[s.TopicID]++
+	}
+	for i, t := range page.Items {
+		out.Items[i] = newTopic(t, counts[t.ID])
 	}
 	return out, nil
 }
@@ -214,11 +223,11 @@ func (r *Router) ListSubscriptions(ctx context.Context, topic string, p ListPara
 	if err != nil {
 		return Page[*Subscription]{}, fmt.Errorf("list subscriptions: %w", err)
 	}
-	out := Page[*Subscription]{NextCursor: page.NextCursor}
-	for _, s := range page.Items {
-		out.Items = append(out.Items, r.describeSubscription(ctx, s))
+	items, err := r.describeSubscriptions(ctx, page.Items)
+	if err != nil {
+		return Page[*Subscription]{}, fmt.Errorf("list subscriptions: %w", err)
 	}
-	return out, nil
+	return Page[*Subscription]{Items: items, NextCursor: page.NextCursor}, nil
 }
 
 // UpdateSubscription changes a subscription's rules, transform or
@@ -288,6 +297,27 @@ func (r *Router) describeSubscription(ctx context.Context, s *store.Subscription
 		name = dst.Name
 	}
 	return newSubscription(s, name)
+}
+
+// describeSubscriptions describes subscriptions of one tenant with the
+// names of their destinations, read in one store call.
+func (r *Router) describeSubscriptions(ctx context.Context, subs []*store.Subscription) ([]*Subscription, error) {
+	out := make([]*Subscription, len(subs))
+	if len(subs) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(subs))
+	for i, s := range subs {
+		ids[i] = s.DestinationID
+	}
+	names, err := resourceNames(ctx, r, store.KindDestination, subs[0].Tenant(), ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range subs {
+		out[i] = newSubscription(s, names[s.DestinationID])
+	}
+	return out, nil
 }
 
 func (r *Router) applySubscription(p *SubscribeParams, s *store.Subscription) (err error) {

@@ -89,6 +89,10 @@ type ResourceStore interface {
 	// read never shift later pages. When q.Tenant.EnvID is empty, every
 	// environment of the org is listed (used for environments themselves).
 	List(ctx context.Context, q ListQuery) (Page[Resource], error)
+	// GetMany returns the resources of kind with the given IDs in tenant t,
+	// in the order of ids (once each), leaving out those that do not exist
+	// there: the lookups of a listing's page in one call.
+	GetMany(ctx context.Context, kind Kind, t Tenant, ids []string) ([]Resource, error)
 }
 
 // ListQuery selects a page of resources.

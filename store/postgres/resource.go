@@ -228,6 +228,55 @@ func (s *Store) Get(ctx context.Context, r store.Resource) error {
 	return s.wrap(op, notFound(err))
 }
 
+// GetMany implements store.ResourceStore: one statement on the primary
+// key.
+func (s *Store) GetMany(ctx context.Context, kind store.Kind, tn store.Tenant, ids []string) ([]store.Resource, error) {
+	op := "get many " + string(kind)
+	if err := s.begin(ctx, op); err != nil {
+		return nil, err
+	}
+	t, err := tableOf(kind)
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	rows, err := s.pool.Query(ctx, s.sql("SELECT id, data FROM {s}."+t.name+" WHERE org_id = $1 AND env_id = $2 AND id = ANY($3)"),
+		tn.OrgID, tn.EnvID, ids)
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	found := make(map[string]store.Resource, len(ids))
+	for rows.Next() {
+		var (
+			id   string
+			data []byte
+		)
+		if err := rows.Scan(&id, &data); err != nil {
+			rows.Close()
+			return nil, s.wrap(op, err)
+		}
+		r, err := store.NewResource(kind)
+		if err == nil {
+			err = decodeResource(data, r)
+		}
+		if err != nil {
+			rows.Close()
+			return nil, s.wrap(op, err)
+		}
+		found[id] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	out := make([]store.Resource, 0, len(found))
+	for _, id := range ids {
+		if r, ok := found[id]; ok {
+			out = append(out, r)
+			delete(found, id) // an ID asked twice comes back once
+		}
+	}
+	return out, nil
+}
+
 // notFound maps pgx.ErrNoRows to store.ErrNotFound.
 func notFound(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {

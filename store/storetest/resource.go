@@ -28,6 +28,7 @@ func testResources(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"ListNewestFirst":             testListNewestFirst,
 		"ListStableWhileRowsAreAdded": testListStable,
 		"ListRefersTo":                testListRefersTo,
+		"GetMany":                     testGetMany,
 		"ListOrganization":            testListOrganization,
 	})
 }
@@ -287,6 +288,19 @@ func testListStable(h *harness) {
 			t.Fatalf("listing %v: %s, created after the first page, shows in a later page", got, id)
 		}
 	}
+}
+
+func testGetMany(h *harness) {
+	h.create(source(tenantA, "src_1", "a"), source(tenantA, "src_2", "b"), source(tenantB, "src_3", "c"))
+	got, err := h.s.GetMany(h.ctx, store.KindSource, tenantA, []string{"src_2", "src_3", "src_9", "src_1", "src_2"})
+	wantErr(h.t, "GetMany", err, nil)
+	wantEqual(h.t, "GetMany: own, existing, in order, once", resourceIDs(got), []string{"src_2", "src_1"})
+	if s := got[0].(*store.Source); s.Slug != "b" || s.Tenant() != tenantA {
+		h.t.Fatalf("GetMany: %+v", s)
+	}
+	none, err := h.s.GetMany(h.ctx, store.KindDestination, tenantA, nil)
+	wantErr(h.t, "GetMany of none", err, nil)
+	wantEqual(h.t, "GetMany of none", resourceIDs(none), []string{})
 }
 
 func testListRefersTo(h *harness) {

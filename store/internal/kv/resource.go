@@ -3,6 +3,7 @@ package kv
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"slices"
 
@@ -69,6 +70,36 @@ func (s *Store) Get(ctx context.Context, r store.Resource) error {
 		}
 		return decodeResource(v, &t, r)
 	})
+}
+
+// GetMany implements store.ResourceStore, in one read transaction.
+func (s *Store) GetMany(ctx context.Context, kind store.Kind, t store.Tenant, ids []string) ([]store.Resource, error) {
+	var out []store.Resource
+	err := s.view(ctx, "get many "+string(kind), func(tx Tx) error {
+		out = out[:0]
+		b := tx.Bucket(BucketResources)
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			v := b.Get(resourceKey(kind, id))
+			if v == nil || seen[id] {
+				continue // missing, or asked twice: it comes back once
+			}
+			seen[id] = true
+			r, err := store.NewResource(kind)
+			if err != nil {
+				return err
+			}
+			switch err := decodeResource(v, &t, r); {
+			case errors.Is(err, store.ErrNotFound):
+				continue // another tenant's
+			case err != nil:
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Lookup implements store.ResourceStore.
