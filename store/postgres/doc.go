@@ -170,8 +170,10 @@
 //     scan of the tenant's entries, about 85 ms per 250,000 events on 2
 //     CPUs, and a table scan when a filter has no index (status: 180 ms
 //     for 1,000,000 events).
-//   - ListQuery.Match is a Go function: List reads the tenant's resources
-//     of the kind page by page and filters them here.
+//   - ListQuery.RefersTo becomes equalities on the reference columns
+//     (connections' source_id and destination_id, subscriptions' topic_id
+//     and destination_id), served by their indexes; GetMany is one
+//     statement on the primary key.
 //   - Retention deletes at most 500 events per statement, and delivered
 //     and pruned rows become dead tuples that autovacuum reclaims: keep
 //     autovacuum on for the events, deliveries and attempts tables.
