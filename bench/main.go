@@ -17,6 +17,13 @@
 //	-backlog n         deliveries piled up by the backlog scenario (default 1000000)
 //	-drain-timeout d   longest wait for a backlog or an e2e run to be delivered
 //	-json              print JSON instead of a table
+//	-postgres url      run the pg_* scenarios on this PostgreSQL database
+//	                   (default $HOOKSTREAM_BENCH_POSTGRES_URL; without
+//	                   either they are skipped, with a line saying so)
+//	-pg-conns n        connections of each PostgreSQL pool, the Routers'
+//	                   and the raw loops' (default -concurrency)
+//	-cpuprofile file   write a CPU profile of the run (and file.childN of
+//	                   each pg_two_processes child) for go tool pprof
 //
 // Scenarios and their baselines (all on a temporary bbolt file in
 // os.MkdirTemp, removed at the end, delivering over loopback to net/http
@@ -35,6 +42,15 @@
 //	backlog           -backlog events to a paused destination:  targets (64 MiB, the 1 KiB body), e2e for
 //	                  peak heap, RssAnon, file bytes/event,     the drain
 //	                  then the drain rate once resumed
+//
+// The PostgreSQL scenarios each run on a fresh schema of the -postgres
+// database, dropped at the end (see postgres.go for the details):
+//
+//	pg_ingest         Router.Ingest over store/postgres        pgx_insert: INSERT of the body, one commit each
+//	pg_e2e            e2e over store/postgres; completion and  pgx_insert_done: INSERT, then UPDATE ... SET
+//	                  rate during ingest                       done, each its own commit
+//	pg_two_processes  e2e from two child processes (this       pg_one_process: the same with one child
+//	                  binary re-executed), one database
 //
 // Ratios are value/baseline_value, or baseline_value/value for rows whose
 // lower_is_better is true (latencies, memory, file size): a ratio above 1
@@ -63,6 +79,9 @@ type options struct {
 	backlog      int
 	drainTimeout time.Duration
 	json         bool
+	pgURL        string // "" skips the pg_* scenarios
+	pgConns      int
+	cpuProfile   string
 }
 
 // Row is one line of the report.
@@ -92,18 +111,23 @@ func row(name string, value float64, unit, baseline string, baselineValue float6
 type scenario struct {
 	name string
 	run  func(ctx context.Context, b *bench) ([]Row, error)
+	// postgres: the scenario needs -postgres, and is skipped without.
+	postgres bool
 }
 
 var scenarios = []scenario{
-	{"ingest_go", runIngestGo},
-	{"ingest_http", runIngestHTTP},
-	{"e2e", runE2E},
-	{"e2e_memory", runE2EMemory},
-	{"latency_200", func(ctx context.Context, b *bench) ([]Row, error) { return runLatency(ctx, b, "latency_200", 200) }},
-	{"latency_1k", func(ctx context.Context, b *bench) ([]Row, error) { return runLatency(ctx, b, "latency_1k", 1000) }},
-	{"fanout_100", runFanout},
-	{"filter_transform", runFilterTransform},
-	{"backlog", runBacklog},
+	{"ingest_go", runIngestGo, false},
+	{"ingest_http", runIngestHTTP, false},
+	{"e2e", runE2E, false},
+	{"e2e_memory", runE2EMemory, false},
+	{"latency_200", func(ctx context.Context, b *bench) ([]Row, error) { return runLatency(ctx, b, "latency_200", 200) }, false},
+	{"latency_1k", func(ctx context.Context, b *bench) ([]Row, error) { return runLatency(ctx, b, "latency_1k", 1000) }, false},
+	{"fanout_100", runFanout, false},
+	{"filter_transform", runFilterTransform, false},
+	{"backlog", runBacklog, false},
+	{"pg_ingest", runPGIngest, true},
+	{"pg_e2e", runPGE2E, true},
+	{"pg_two_processes", runPGTwoProcesses, true},
 }
 
 // bench is the state shared by the scenarios of one run.
@@ -114,6 +138,9 @@ type bench struct {
 	// cached baselines and figures other scenarios compare with.
 	rawLoop *float64
 	e2e     *float64
+	// pgInsert and pgInsertDone are the raw pgx loops' rates.
+	pgInsert, pgInsertDone *float64
+	pgSchemas              int // schemas created so far, to name the next one
 }
 
 func main() {
@@ -125,12 +152,22 @@ func main() {
 	flag.IntVar(&o.backlog, "backlog", 1_000_000, "deliveries piled up by the backlog scenario")
 	flag.DurationVar(&o.drainTimeout, "drain-timeout", 0, "longest wait for deliveries to complete (default 10x -duration, at least 20s)")
 	flag.BoolVar(&o.json, "json", false, "print {\"scenarios\": [...]} as JSON")
+	flag.StringVar(&o.pgURL, "postgres", os.Getenv(postgresURLEnv), "PostgreSQL URL of the pg_* scenarios (default $"+postgresURLEnv+"; none: skipped)")
+	flag.IntVar(&o.pgConns, "pg-conns", 0, "connections of each PostgreSQL pool (default -concurrency)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	child := flag.Bool(childFlag, false, "internal: run as a child process of pg_two_processes (its spec on stdin)")
 	flag.Parse()
+	if *child {
+		os.Exit(runChild())
+	}
 	if o.duration <= 0 || o.concurrency <= 0 || o.backlog <= 0 {
 		fatalf("-duration, -concurrency and -backlog must be positive")
 	}
 	if o.drainTimeout <= 0 {
 		o.drainTimeout = max(10*o.duration, 20*time.Second)
+	}
+	if o.pgConns <= 0 {
+		o.pgConns = o.concurrency
 	}
 	selected, err := pick(list)
 	if err != nil {
@@ -147,10 +184,20 @@ func main() {
 	start := time.Now()
 	progress("hookstream bench: %d CPUs, GOMAXPROCS %d, %s, duration %v, concurrency %d, backlog %d, files in %s",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), o.duration, o.concurrency, o.backlog, dir)
+	stopProfile := func() {}
+	if o.cpuProfile != "" {
+		if stopProfile, err = startCPUProfile(o.cpuProfile); err != nil {
+			fatalf("%v", err)
+		}
+	}
 	var rows []Row
 	failed := false
 	ctx := context.Background()
 	for _, s := range selected {
+		if s.postgres && o.pgURL == "" {
+			progress("== %s skipped: no PostgreSQL database (give -postgres <url> or set %s)", s.name, postgresURLEnv)
+			continue
+		}
 		// The previous scenario's garbage (a memory store's whole
 		// content, say) is collected now, not during this one.
 		runtime.GC()
@@ -165,6 +212,7 @@ func main() {
 		rows = append(rows, rs...)
 		progress("== %s done in %v", s.name, time.Since(t0).Round(100*time.Millisecond))
 	}
+	stopProfile()
 	if err := os.RemoveAll(dir); err != nil {
 		progress("remove %s: %v", dir, err)
 	}

@@ -21,7 +21,11 @@ func ptr[T any](v T) *T { return &v }
 type route struct {
 	r                    *hookstream.Router
 	srcID, dstID, connID string
-	path                 string // the bbolt file; "" on the memory store
+	path                 string // the bbolt file; "" on the other stores
+	schema               string // the PostgreSQL schema; "" on the other stores
+	// cleanup, when set, runs after the Router is closed (a PostgreSQL
+	// store closed and its schema dropped).
+	cleanup func()
 }
 
 // config is the Router configuration of every scenario: loopback
@@ -54,12 +58,23 @@ func (b *bench) openRouter(kind, name string, cfg *hookstream.Config) (*hookstre
 
 // newRoute opens a Router and creates a source, a destination (dst, its
 // name set here) and a connection between them (conn, its ends set here).
+// Kind "postgres" opens it on a fresh schema of the -postgres database,
+// dropped by close.
 func (b *bench) newRoute(ctx context.Context, kind, name string, cfg *hookstream.Config, dst hookstream.DestinationParams, conn hookstream.ConnectionParams) (*route, error) {
-	r, path, err := b.openRouter(kind, name, cfg)
-	if err != nil {
-		return nil, err
+	var rt *route
+	if kind == "postgres" {
+		var err error
+		if rt, err = b.openPostgresRoute(ctx, name, cfg); err != nil {
+			return nil, err
+		}
+	} else {
+		r, path, err := b.openRouter(kind, name, cfg)
+		if err != nil {
+			return nil, err
+		}
+		rt = &route{r: r, path: path}
 	}
-	rt := &route{r: r, path: path}
+	r := rt.r
 	src, err := r.CreateSource(ctx, hookstream.SourceParams{Name: ptr("Shop orders")})
 	if err != nil {
 		rt.close()
@@ -87,13 +102,16 @@ func (b *bench) httpDestination(url string) hookstream.DestinationParams {
 	return hookstream.DestinationParams{URL: ptr(url), MaxConcurrency: ptr(b.opts.concurrency)}
 }
 
-// close closes the Router and removes its file.
+// close closes the Router and removes its file (or its store and schema).
 func (rt *route) close() {
 	if err := rt.r.Close(); err != nil {
 		progress("close router: %v", err)
 	}
 	if rt.path != "" {
 		os.Remove(rt.path)
+	}
+	if rt.cleanup != nil {
+		rt.cleanup()
 	}
 }
 
