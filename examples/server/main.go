@@ -1,12 +1,22 @@
-// Command server serves hookstream's full /v1 REST API on an embedded bbolt
-// file, and delivers events: a complete webhook gateway in one process.
+// Command server serves hookstream's full /v1 REST API and delivers events:
+// a complete webhook gateway, on an embedded bbolt file (one process) or on
+// PostgreSQL (any number of processes sharing one queue).
 //
-//	go run ./examples/server [-addr 127.0.0.1:8080] [-db hookstream.db] [-api-key hs_live_...] [-allow-private-networks] [-max-conns N]
+//	go run ./examples/server [-addr 127.0.0.1:8080] [-db hookstream.db | -db postgres://user:pass@host:5432/db] [-pg-schema hookstream] [-api-key hs_live_...] [-allow-private-networks] [-max-conns N]
 //
 // Every flag falls back to an environment variable (HOOKSTREAM_ADDR,
-// HOOKSTREAM_DB, HOOKSTREAM_API_KEY, HOOKSTREAM_ALLOW_PRIVATE_NETWORKS,
-// HOOKSTREAM_MAX_CONNS).
+// HOOKSTREAM_DB, HOOKSTREAM_PG_SCHEMA, HOOKSTREAM_API_KEY,
+// HOOKSTREAM_ALLOW_PRIVATE_NETWORKS, HOOKSTREAM_MAX_CONNS).
 // Without an API key, one is generated on first start and printed once.
+//
+// A -db that starts with postgres:// or postgresql:// is a PostgreSQL
+// connection URL (pgxpool's: pool_max_conns=N sets the pool size): the
+// server opens store/postgres on it, in the schema -pg-schema ("hookstream"
+// by default; created, and migrated, on open), instead of a bbolt file.
+// Several servers may run on one database and schema: they share the queue,
+// circuit states and max_concurrency, and each sees the others'
+// configuration changes within Config.ConfigTTL (5 s). Any other -db is the
+// path of a bbolt file, which one process owns.
 //
 // The server keeps at most -max-conns client connections open: by default
 // 80% of the process's limit on open files minus 1,100 (for the database
@@ -26,14 +36,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hookstream-go/hookstream"
 	"github.com/hookstream-go/hookstream/connlimit"
+	"github.com/hookstream-go/hookstream/store/postgres"
 )
 
 func main() {
@@ -45,7 +58,10 @@ func main() {
 
 func run() error {
 	addr := flag.String("addr", env("HOOKSTREAM_ADDR", "127.0.0.1:8080"), "listen address (env HOOKSTREAM_ADDR)")
-	dbPath := flag.String("db", env("HOOKSTREAM_DB", "hookstream.db"), "bbolt database file (env HOOKSTREAM_DB)")
+	dbPath := flag.String("db", env("HOOKSTREAM_DB", "hookstream.db"),
+		"bbolt database file, or a PostgreSQL URL (postgres://… or postgresql://…) (env HOOKSTREAM_DB)")
+	pgSchema := flag.String("pg-schema", env("HOOKSTREAM_PG_SCHEMA", postgres.DefaultSchema),
+		"PostgreSQL schema of the tables, created and migrated on open; only with a PostgreSQL -db (env HOOKSTREAM_PG_SCHEMA)")
 	apiKey := flag.String("api-key", env("HOOKSTREAM_API_KEY", ""), "API key to register for the default tenant (env HOOKSTREAM_API_KEY)")
 	allowPrivate := flag.Bool("allow-private-networks", envBool("HOOKSTREAM_ALLOW_PRIVATE_NETWORKS"),
 		"let deliveries reach loopback and private addresses (env HOOKSTREAM_ALLOW_PRIVATE_NETWORKS)")
@@ -62,14 +78,37 @@ func run() error {
 	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	router, err := hookstream.Open(*dbPath, &hookstream.Config{Logger: log, AllowPrivateNetworks: *allowPrivate})
-	if err != nil {
-		return err
-	}
-	defer router.Close()
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	cfg := &hookstream.Config{Logger: log, AllowPrivateNetworks: *allowPrivate}
+	var (
+		router *hookstream.Router
+		dbDesc = *dbPath // what the log says of the database
+	)
+	if isPostgresURL(*dbPath) {
+		dbDesc = redactURL(*dbPath)
+		openCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		st, err := postgres.Open(openCtx, *dbPath, &postgres.Options{Schema: *pgSchema})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("open %s (schema %s): %w", dbDesc, *pgSchema, err)
+		}
+		// Router.Close does not close a store passed to New: close it
+		// after the Router (deferred calls run last first).
+		defer st.Close()
+		if router, err = hookstream.New(st, cfg); err != nil {
+			return err
+		}
+	} else {
+		if pgSchemaSet() {
+			return fmt.Errorf("-pg-schema (or HOOKSTREAM_PG_SCHEMA) needs a PostgreSQL -db (postgres://…), not the bbolt file %q", *dbPath)
+		}
+		if router, err = hookstream.Open(*dbPath, cfg); err != nil {
+			return err
+		}
+	}
+	defer router.Close()
 
 	srv := &http.Server{
 		// The REST handler serves /v1/ and answers every other path, and
@@ -98,7 +137,11 @@ func run() error {
 		ln.Close()
 		return err
 	}
-	log.Info("hookstream listening", "addr", "http://"+ln.Addr().String(), "db", *dbPath, "max_conns", limiter.Max())
+	attrs := []any{"addr", "http://" + ln.Addr().String(), "db", dbDesc}
+	if isPostgresURL(*dbPath) {
+		attrs = append(attrs, "schema", *pgSchema)
+	}
+	log.Info("hookstream listening", append(attrs, "max_conns", limiter.Max())...)
 
 	schedulerDone := make(chan error, 1)
 	go func() { schedulerDone <- router.Run(ctx) }()
@@ -138,6 +181,11 @@ func bootstrapKey(ctx context.Context, router *hookstream.Router, key string) er
 	}
 	if key != "" {
 		_, err := router.RegisterAPIKey(ctx, "server", key)
+		if errors.Is(err, hookstream.ErrConflict) {
+			// Another server on the same PostgreSQL database registered
+			// the key at the same moment: it is there now.
+			_, err = router.RegisterAPIKey(ctx, "server", key)
+		}
 		return err
 	}
 	keys, err := router.ListAPIKeys(ctx, hookstream.ListParams{Limit: 1})
@@ -150,6 +198,28 @@ func bootstrapKey(ctx context.Context, router *hookstream.Router, key string) er
 	}
 	fmt.Printf("Created an API key for the default environment (shown only once):\n\n  %s\n\n", key)
 	return nil
+}
+
+// isPostgresURL reports whether -db names a PostgreSQL database rather
+// than a bbolt file.
+func isPostgresURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// redactURL returns a PostgreSQL URL fit for a log: without its password.
+func redactURL(db string) string {
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://…" // unparsable: say nothing of it
+	}
+	return u.Redacted()
+}
+
+// pgSchemaSet reports whether -pg-schema or HOOKSTREAM_PG_SCHEMA was given.
+func pgSchemaSet() bool {
+	set := os.Getenv("HOOKSTREAM_PG_SCHEMA") != ""
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "pg-schema" })
+	return set
 }
 
 func env(name, def string) string {
