@@ -298,8 +298,8 @@ func (b *bench) pgProcesses(ctx context.Context, n int) (e2eResult, error) {
 	if !complete {
 		progress("%s: WARNING only %d of %d delivered within %v; completion rate is over what arrived", name, got, res.ingested, b.opts.drainTimeout)
 	}
-	progress("%s: %d delivered in %v: completion %.0f deliveries/s (%d duplicate deliveries in all)",
-		name, got, rc.lastAt().Sub(start).Round(time.Millisecond), res.completion, rc.dups())
+	progress("%s: %d delivered in %v: completion %.0f deliveries/s, %.0f/s after ingest ended (%d duplicate deliveries in all)",
+		name, got, rc.lastAt().Sub(start).Round(time.Millisecond), res.completion, perSecond(got-atEnd, rc.lastAt().Sub(start.Add(d))), rc.dups())
 	stats.report(name+" (window and drain)", rc.lastAt().Sub(start))
 	return res, nil
 }
