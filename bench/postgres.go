@@ -250,9 +250,11 @@ func (st *pgStats) reset() {
 	if st.conn == nil {
 		return
 	}
-	if _, err := st.conn.Exec(st.ctx, "SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal')"); err != nil {
+	if _, err := st.conn.Exec(st.ctx, "SELECT pg_stat_statements_reset()"); err != nil {
 		progress("pg_stat_statements reset: %v", err)
 	}
+	// pg_stat_wal is PostgreSQL 14's; before it, report leaves the WAL out.
+	st.conn.Exec(st.ctx, "SELECT pg_stat_reset_shared('wal')")
 }
 
 // report prints the heaviest statements since reset (d ago), the WAL's
