@@ -298,10 +298,11 @@ type crashGateway struct {
 	log    *crashLog
 }
 
-// crashStart starts the server binary and waits until it listens.
-func crashStart(t *testing.T, bin, addr, db, key string) *crashGateway {
+// crashSpawn starts a server process named name, relays its log, and kills
+// it (logging what it printed, when t failed) when t ends. listening
+// receives the log line that says it listens.
+func crashSpawn(t *testing.T, name string, cmd *exec.Cmd) (*crashGateway, <-chan string) {
 	t.Helper()
-	cmd := exec.Command(bin, "-addr", addr, "-db", db, "-api-key", key, "-allow-private-networks")
 	g := &crashGateway{cmd: cmd, exited: make(chan struct{}), log: &crashLog{}}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -330,7 +331,18 @@ func crashStart(t *testing.T, bin, addr, db, key string) *crashGateway {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		<-g.exited
+		if t.Failed() {
+			t.Logf("server %s (pid %d) log:\n%s", name, cmd.Process.Pid, g.log)
+		}
 	})
+	return g, listening
+}
+
+// crashStart starts the server binary and waits until it listens.
+func crashStart(t *testing.T, bin, addr, db, key string) *crashGateway {
+	t.Helper()
+	cmd := exec.Command(bin, "-addr", addr, "-db", db, "-api-key", key, "-allow-private-networks")
+	g, listening := crashSpawn(t, "crash", cmd)
 	select {
 	case line := <-listening:
 		if !strings.Contains(line, "addr=http://"+addr+" ") {

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -594,7 +593,7 @@ type pgProc struct {
 	tg         *crashTarget
 	gw         *crashGateway
 	pid        int
-	listening  chan string
+	listening  <-chan string
 }
 
 // spawn starts the server on PostgreSQL, without waiting for it.
@@ -602,39 +601,8 @@ func (p *pgProc) spawn(t *testing.T, bin, dbURL, schema, key string) {
 	t.Helper()
 	cmd := exec.Command(bin, "-addr", p.addr, "-db", dbURL, "-pg-schema", schema, "-api-key", key, "-allow-private-networks")
 	cmd.Env = walkthroughEnv()
-	g := &crashGateway{cmd: cmd, exited: make(chan struct{}), log: &crashLog{}}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p.gw, p.pid, p.listening = g, cmd.Process.Pid, make(chan string, 1)
-	listening := p.listening
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(g.log, line)
-			if strings.Contains(line, crashListenMsg) {
-				select {
-				case listening <- line:
-				default:
-				}
-			}
-		}
-		io.Copy(g.log, stderr)
-		cmd.Wait()
-		close(g.exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-g.exited
-		if t.Failed() {
-			t.Logf("server %s (pid %d) log:\n%s", p.name, cmd.Process.Pid, g.log)
-		}
-	})
+	g, listening := crashSpawn(t, p.name, cmd)
+	p.gw, p.pid, p.listening = g, cmd.Process.Pid, listening
 }
 
 // waitListening waits until the server spawned last listens.
