@@ -291,12 +291,11 @@ func (r *Router) getSubscription(ctx context.Context, topic, id string) (*store.
 }
 
 func (r *Router) describeSubscription(ctx context.Context, s *store.Subscription) *Subscription {
-	var name string
-	dst := &store.Destination{Meta: store.Meta{ID: s.DestinationID, OrgID: s.OrgID, EnvID: s.EnvID}}
-	if r.store.Get(ctx, dst) == nil {
-		name = dst.Name
+	out, err := r.describeSubscriptions(ctx, []*store.Subscription{s})
+	if err != nil {
+		return newSubscription(s, "") // the name is a courtesy: the subscription stands
 	}
-	return newSubscription(s, name)
+	return out[0]
 }
 
 // describeSubscriptions describes subscriptions of one tenant with the
