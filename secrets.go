@@ -122,6 +122,9 @@ func flatHeaders(h http.Header, redact bool) map[string]string {
 // redactURL replaces the password of a URL with userinfo by "xxxxx"
 // (url.URL.Redacted); other URLs are returned unchanged.
 func redactURL(raw string) string {
+	if !strings.Contains(raw, "@") {
+		return raw // no userinfo: the common case, on every attempt, without a parse
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
 		return raw
