@@ -140,6 +140,12 @@ func (r *Router) Run(ctx context.Context) error {
 		return err
 	}
 	defer end()
+	// Background work: pruning by Config.Retention.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	background.Go(func() { r.retain(bgCtx) })
+	defer background.Wait()
+	defer stopBackground()
 	workers := r.cfg.Workers
 	s := &scheduler{
 		r:        r,

@@ -121,6 +121,13 @@ type Config struct {
 	// expressions and non-tail function calls). Defaults to
 	// DefaultTransformMaxDepth (2,000).
 	TransformMaxDepth int
+	// Retention is how long finished events (every delivery succeeded or
+	// dead-lettered) are kept with their deliveries and attempts: Run
+	// prunes older ones in the background, a hundredth of Retention apart
+	// (between 1 s and 1 min), in transactions of 100 events. Events still being
+	// delivered are kept whatever their age. Defaults to DefaultRetention
+	// (30 days); KeepForever (any negative value) turns pruning off.
+	Retention time.Duration
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 
@@ -155,6 +162,9 @@ func (c *Config) withDefaults() (*Config, error) {
 	}
 	if out.Now == nil {
 		out.Now = time.Now
+	}
+	if out.Retention == 0 {
+		out.Retention = DefaultRetention
 	}
 	err := errors.Join(
 		orDefault("MaxBodyBytes", &out.MaxBodyBytes, DefaultMaxBodyBytes),

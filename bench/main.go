@@ -24,6 +24,9 @@
 //	                   and the raw loops' (default -concurrency)
 //	-cpuprofile file   write a CPU profile of the run (and file.childN of
 //	                   each pg_two_processes child) for go tool pprof
+//	-soak d            length of the retention soak (default 2m)
+//	-soak-retention d  its Config.Retention (default 20s)
+//	-soak-rate n       its ingest rate in events/s (default 2000)
 //
 // Scenarios and their baselines (all on a temporary bbolt file in
 // os.MkdirTemp, removed at the end, delivering over loopback to net/http
@@ -52,6 +55,13 @@
 //	pg_two_processes  e2e from two child processes (this       pg_one_process: the same with one child
 //	                  binary re-executed), one database
 //
+// Opt-in scenarios, run only when -scenarios names them:
+//
+//	retention         a -soak at -soak-rate events/s with       file_at_half_time; before_pruning: the
+//	                  Config.Retention -soak-retention: the     ingest p99 of the first retention
+//	                  file at the end, the ingest p99 while     window
+//	                  pruning
+//
 // Ratios are value/baseline_value, or baseline_value/value for rows whose
 // lower_is_better is true (latencies, memory, file size): a ratio above 1
 // always means better than the baseline. Progress goes to stderr.
@@ -67,6 +77,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -82,6 +93,9 @@ type options struct {
 	pgURL        string // "" skips the pg_* scenarios
 	pgConns      int
 	cpuProfile   string
+	// soak, soakRetention and soakRate shape the opt-in retention soak.
+	soak, soakRetention time.Duration
+	soakRate            int
 }
 
 // Row is one line of the report.
@@ -130,6 +144,12 @@ var scenarios = []scenario{
 	{"pg_two_processes", runPGTwoProcesses, true},
 }
 
+// optIn are scenarios run only when -scenarios names them: soaks longer
+// than a default run should take.
+var optIn = []scenario{
+	{"retention", runRetention, false},
+}
+
 // bench is the state shared by the scenarios of one run.
 type bench struct {
 	opts options
@@ -155,13 +175,16 @@ func main() {
 	flag.StringVar(&o.pgURL, "postgres", os.Getenv(postgresURLEnv), "PostgreSQL URL of the pg_* scenarios (default $"+postgresURLEnv+"; none: skipped)")
 	flag.IntVar(&o.pgConns, "pg-conns", 0, "connections of each PostgreSQL pool (default -concurrency)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	flag.DurationVar(&o.soak, "soak", defaultSoak, "length of the retention soak")
+	flag.DurationVar(&o.soakRetention, "soak-retention", defaultSoakRetention, "Config.Retention of the retention soak")
+	flag.IntVar(&o.soakRate, "soak-rate", defaultSoakRate, "events/s ingested by the retention soak")
 	child := flag.Bool(childFlag, false, "internal: run as a child process of pg_two_processes (its spec on stdin)")
 	flag.Parse()
 	if *child {
 		os.Exit(runChild())
 	}
-	if o.duration <= 0 || o.concurrency <= 0 || o.backlog <= 0 {
-		fatalf("-duration, -concurrency and -backlog must be positive")
+	if o.duration <= 0 || o.concurrency <= 0 || o.backlog <= 0 || o.soak <= 0 || o.soakRetention <= 0 || o.soakRate <= 0 {
+		fatalf("-duration, -concurrency, -backlog and the -soak flags must be positive")
 	}
 	if o.drainTimeout <= 0 {
 		o.drainTimeout = max(10*o.duration, 20*time.Second)
@@ -238,7 +261,7 @@ func main() {
 
 func names() string {
 	var ns []string
-	for _, s := range scenarios {
+	for _, s := range slices.Concat(scenarios, optIn) {
 		ns = append(ns, s.name)
 	}
 	return strings.Join(ns, ",")
@@ -256,7 +279,7 @@ func pick(list string) ([]scenario, error) {
 			continue
 		}
 		found := false
-		for _, s := range scenarios {
+		for _, s := range slices.Concat(scenarios, optIn) {
 			found = found || s.name == n
 		}
 		if !found {
@@ -265,7 +288,7 @@ func pick(list string) ([]scenario, error) {
 		want[n] = true
 	}
 	var out []scenario
-	for _, s := range scenarios {
+	for _, s := range slices.Concat(scenarios, optIn) {
 		if want[s.name] {
 			out = append(out, s)
 		}

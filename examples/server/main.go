@@ -65,6 +65,12 @@ func run() error {
 	apiKey := flag.String("api-key", env("HOOKSTREAM_API_KEY", ""), "API key to register for the default tenant (env HOOKSTREAM_API_KEY)")
 	allowPrivate := flag.Bool("allow-private-networks", envBool("HOOKSTREAM_ALLOW_PRIVATE_NETWORKS"),
 		"let deliveries reach loopback and private addresses (env HOOKSTREAM_ALLOW_PRIVATE_NETWORKS)")
+	defaultRetention, err := envDuration("HOOKSTREAM_RETENTION", hookstream.DefaultRetention)
+	if err != nil {
+		return err
+	}
+	retention := flag.Duration("retention", defaultRetention,
+		"how long finished events are kept before they are pruned in the background; 0 keeps them for ever (env HOOKSTREAM_RETENTION)")
 	defaultMaxConns, err := envInt("HOOKSTREAM_MAX_CONNS", connlimit.DefaultMax())
 	if err != nil {
 		return err
@@ -81,7 +87,10 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	cfg := &hookstream.Config{Logger: log, AllowPrivateNetworks: *allowPrivate}
+	cfg := &hookstream.Config{Logger: log, AllowPrivateNetworks: *allowPrivate, Retention: *retention}
+	if *retention <= 0 {
+		cfg.Retention = hookstream.KeepForever
+	}
 	var (
 		router *hookstream.Router
 		dbDesc = *dbPath // what the log says of the database
@@ -239,6 +248,18 @@ func envInt(name string, def int) (int, error) {
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}
 	return n, nil
+}
+
+func envDuration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
 }
 
 func envBool(name string) bool {

@@ -9,7 +9,7 @@ import (
 
 // pruneBatch is how many old events one transaction of PruneEvents looks
 // at, so that pruning never holds the writer for long.
-const pruneBatch = 500
+const pruneBatch = 100
 
 // PruneEvents implements store.EventStore. It works in transactions of
 // pruneBatch events: each is atomic, the whole is not, which is harmless
