@@ -102,7 +102,7 @@ type scheduler struct {
 	workers  int
 	free     int
 	inflight map[string]int
-	circuits map[string]store.Circuit
+	circuits map[string]cachedCircuit
 	// rotate makes leasing fair across destinations.
 	rotate int
 	// local: leases live in memory (the store is a claimed
@@ -154,7 +154,7 @@ func (r *Router) Run(ctx context.Context) error {
 		workers:  workers,
 		free:     workers,
 		inflight: map[string]int{},
-		circuits: map[string]store.Circuit{},
+		circuits: map[string]cachedCircuit{},
 		ready:    map[string][]job{},
 	}
 	if lq, ok := r.store.(store.LocalQueue); ok {

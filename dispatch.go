@@ -224,8 +224,9 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 			leaseErr = fmt.Errorf("lease deliveries of %s: %w", req.destID, req.err)
 		}
 		if req.probe && len(req.leased) == 0 {
-			c, _ := s.circuit(ctx, req.destID)
-			s.saveCircuit(ctx, req.destID, circuit.Abandon(c, now)) // nothing to probe with after all
+			if c, err := s.circuit(ctx, req.destID, now); err == nil {
+				s.saveCircuit(ctx, req.destID, circuit.Abandon(c, now), now) // nothing to probe with after all
+			}
 		}
 		if len(req.leased) == req.room {
 			s.more = true

@@ -101,7 +101,9 @@ type Config struct {
 	// DefaultLeaseMargin.
 	LeaseMargin time.Duration
 	// ConfigTTL is how long routing trusts cached configuration; this
-	// process's own changes apply at once. Defaults to DefaultConfigTTL.
+	// process's own changes apply at once, and other processes' as soon as
+	// the store notifies them (store.ConfigNotifier: PostgreSQL's
+	// LISTEN/NOTIFY). Defaults to DefaultConfigTTL.
 	ConfigTTL time.Duration
 	// DrainTimeout bounds how long Run, once cancelled (or Close called),
 	// waits for attempts under way before it cancels them; an attempt
@@ -228,6 +230,10 @@ type Router struct {
 	// resetCircuits tells a running scheduler to reload circuit states.
 	resetCircuits atomic.Bool
 
+	// stopConfigWatch stops dropping caches on the store's configuration
+	// notifications.
+	stopConfigWatch func()
+
 	handlerOnce sync.Once
 	handler     http.Handler
 	closeOnce   sync.Once
@@ -272,6 +278,10 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hookstream: %w", err)
 	}
+	r.stopConfigWatch = func() {}
+	if cn, ok := s.(store.ConfigNotifier); ok {
+		r.stopConfigWatch = r.watchConfig(cn)
+	}
 	return r, nil
 }
 
@@ -279,8 +289,9 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 func (r *Router) Store() store.Store { return r.store }
 
 // Close stops a running Run as cancelling its context would, waits for it
-// to return (its drain bounded by Config.DrainTimeout), and then releases
-// the store when the Router opened it (Open). A Run started after Close
+// to return (its drain bounded by Config.DrainTimeout), stops listening for
+// other processes' configuration changes, and then releases the store
+// when the Router opened it (Open). A Run started after Close
 // returns ErrClosed.
 func (r *Router) Close() error {
 	var err error
@@ -293,6 +304,7 @@ func (r *Router) Close() error {
 			run.stop()
 			<-run.done
 		}
+		r.stopConfigWatch()
 		if r.ownsStore {
 			err = r.store.Close()
 		}

@@ -323,6 +323,19 @@ type Notifier interface {
 	Listen(ctx context.Context) (<-chan struct{}, error)
 }
 
+// ConfigNotifier is implemented by stores several processes share that can
+// tell a Router when any process wrote configuration (sources,
+// destinations, connections, topics, subscriptions, environments, API
+// keys), so that routing caches are dropped at once rather than when
+// their TTL runs out. Notifications may be lost (a crash between the write
+// and its notification, a lost connection): the TTL still bounds how long
+// a cache is stale.
+type ConfigNotifier interface {
+	// ListenConfig returns a channel that receives a value whenever
+	// configuration may have changed, until ctx is done.
+	ListenConfig(ctx context.Context) (<-chan struct{}, error)
+}
+
 // TxEventInserter is implemented by stores that can write an event inside a
 // transaction of type TTx that the caller owns, so that the event is stored
 // if and only if the caller's own writes commit (a transactional outbox).
