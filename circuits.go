@@ -13,7 +13,7 @@ import (
 func (s *scheduler) allow(ctx context.Context, dst *store.Destination, now, next time.Time) (admit, probe bool, _ time.Time) {
 	c, err := s.circuit(ctx, dst.ID)
 	if err != nil {
-		s.r.log.Error("hookstream: load circuit", "destination_id", dst.ID, "error", err)
+		s.r.logStoreError("hookstream: load circuit", "destination_id", dst.ID, "error", err)
 		return false, false, next
 	}
 	admit, probe, c2 := circuit.Allow(c, s.r.circuitConfig(dst), now)
@@ -44,7 +44,7 @@ func (s *scheduler) saveCircuit(ctx context.Context, destID string, c store.Circ
 	old := s.circuits[destID]
 	swapped, err := s.r.store.SwapCircuit(ctx, destID, old, c)
 	if err != nil {
-		s.r.log.Error("hookstream: save circuit", "destination_id", destID, "error", err)
+		s.r.logStoreError("hookstream: save circuit", "destination_id", destID, "error", err)
 		delete(s.circuits, destID) // read it again
 		return
 	}
@@ -54,6 +54,7 @@ func (s *scheduler) saveCircuit(ctx context.Context, destID string, c store.Circ
 	}
 	c.Version = old.Version + 1
 	s.circuits[destID] = c
+	s.r.circuitChanged(ctx, destID, old, c)
 }
 
 // judge feeds an attempt's verdict to its destination's circuit.
