@@ -20,8 +20,8 @@ type logRecorder struct {
 }
 
 func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler        { return h }
-func (h *logRecorder) WithGroup(string) slog.Handler             { return h }
+func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *logRecorder) WithGroup(string) slog.Handler            { return h }
 
 func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
 	h.mu.Lock()
@@ -132,10 +132,10 @@ func TestErrorLog_RateLimited(t *testing.T) {
 		now = now.Add(d)
 	}
 	step(time.Second, "lease", "lease", "save circuit") // lease logged, once suppressed; save circuit logged
-	step(8*time.Second, "lease")                         // suppressed (1 s after)
-	step(time.Second, "lease")                           // suppressed (9 s after)
-	step(time.Second, "lease")                           // 10 s after: logged, with 3 suppressed
-	step(0, "save circuit")                              // 11 s after its first: logged, none suppressed
+	step(8*time.Second, "lease")                        // suppressed (1 s after)
+	step(time.Second, "lease")                          // suppressed (9 s after)
+	step(time.Second, "lease")                          // 10 s after: logged, with 3 suppressed
+	step(0, "save circuit")                             // 11 s after its first: logged, none suppressed
 	lease, save := logs.lines("lease"), logs.lines("save circuit")
 	if len(lease) != 2 || len(save) != 2 {
 		t.Fatalf("lines: lease %v, save circuit %v; want two of each", lease, save)
