@@ -175,6 +175,16 @@ func (t *telemetry) tracing() bool {
 	return t.tracingOn
 }
 
+// remoteParent returns ctx with the trace context of the request header h
+// (nil: none) as its remote parent span, when tracing and ctx has no span
+// of its own already (an embedder's HTTP middleware made one).
+func (r *Router) remoteParent(ctx context.Context, h http.Header) context.Context {
+	if h == nil || !r.telemetry.tracing() || trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx
+	}
+	return traceContext.Extract(ctx, propagation.HeaderCarrier(h))
+}
+
 // ingestOp is an ingest or publish under way. Its zero value, when
 // nothing listens, does nothing.
 type ingestOp struct {
@@ -185,8 +195,9 @@ type ingestOp struct {
 }
 
 // startIngest starts the span of an ingest or publish (name), a child of
-// ctx's span or else of the request's traceparent header (h, nil for a
-// publish), and returns its context.
+// ctx's span or else of the request's traceparent header (h; nil for a
+// publish, whose REST handler calls remoteParent itself), and returns its
+// context.
 func (r *Router) startIngest(ctx context.Context, name string, h http.Header) (context.Context, ingestOp) {
 	t := r.telemetry
 	var op ingestOp
@@ -196,9 +207,7 @@ func (r *Router) startIngest(ctx context.Context, name string, h http.Header) (c
 	if !t.tracing() {
 		return ctx, op
 	}
-	if h != nil && !trace.SpanContextFromContext(ctx).IsValid() {
-		ctx = traceContext.Extract(ctx, propagation.HeaderCarrier(h))
-	}
+	ctx = r.remoteParent(ctx, h)
 	ctx, op.span = t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindProducer))
 	if sc := op.span.SpanContext(); sc.IsValid() {
 		carrier := propagation.MapCarrier{}

@@ -198,6 +198,26 @@ func TestTelemetry_PublishSpan(t *testing.T) {
 	if err != nil || !strings.Contains(ev.Traceparent, pub.SpanContext().SpanID().String()) {
 		t.Errorf("stored traceparent = %q, %v; want the publish span's", ev.Traceparent, err)
 	}
+
+	// Through REST, the request's traceparent is the parent.
+	req := httptest.NewRequest("POST", "/v1/topics/orders/publish", strings.NewReader(`{}`))
+	req.Header.Set("X-API-Key", testKey)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	rec := httptest.NewRecorder()
+	r.Handler().ServeHTTP(rec, req)
+	if rec.Code/100 != 2 {
+		t.Fatalf("REST publish = %d %s", rec.Code, rec.Body)
+	}
+	var rest sdktrace.ReadOnlySpan
+	for _, s := range spans.Ended() {
+		if s.Name() == "hookstream.publish" && s.Parent().IsRemote() {
+			rest = s
+		}
+	}
+	if rest == nil || rest.Parent().SpanID().String() != "00f067aa0ba902b7" {
+		t.Errorf("REST publish span = %v, want the child of the request's traceparent", rest)
+	}
 }
 
 // TestTelemetry_NothingWithoutProviders checks that without providers (the
@@ -299,7 +319,7 @@ func endedSpan(t *testing.T, spans *tracetest.SpanRecorder, name string) sdktrac
 func spanAttr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 	for _, kv := range s.Attributes() {
 		if kv.Key == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""
