@@ -18,7 +18,7 @@ func (s *scheduler) allow(ctx context.Context, dst *store.Destination, now, next
 	for range 2 {
 		c, err := s.circuit(ctx, dst.ID, now)
 		if err != nil {
-			s.r.log.Error("hookstream: load circuit", "destination_id", dst.ID, "error", err)
+			s.r.logStoreError("hookstream: load circuit", "destination_id", dst.ID, "error", err)
 			return false, false, next
 		}
 		admit, probe, c2 := circuit.Allow(c, s.r.circuitConfig(dst), now)
@@ -64,7 +64,7 @@ func (s *scheduler) saveCircuit(ctx context.Context, destID string, c store.Circ
 	old := s.circuits[destID].Circuit
 	swapped, err := s.r.store.SwapCircuit(ctx, destID, old, c)
 	if err != nil {
-		s.r.log.Error("hookstream: save circuit", "destination_id", destID, "error", err)
+		s.r.logStoreError("hookstream: save circuit", "destination_id", destID, "error", err)
 	}
 	if err != nil || !swapped {
 		delete(s.circuits, destID) // read it again
@@ -72,6 +72,7 @@ func (s *scheduler) saveCircuit(ctx context.Context, destID string, c store.Circ
 	}
 	c.Version = old.Version + 1
 	s.circuits[destID] = cachedCircuit{c, now}
+	s.r.circuitChanged(ctx, destID, old, c)
 	return true
 }
 

@@ -192,7 +192,7 @@ func (r *Router) Run(ctx context.Context) error {
 	var notified <-chan struct{}
 	if n, ok := r.store.(store.Notifier); ok && !s.local {
 		if notified, err = n.Listen(ctx); err != nil {
-			r.log.Error("hookstream: listen for new deliveries; polling instead", "error", err)
+			r.logStoreError("hookstream: listen for new deliveries; polling instead", "error", err)
 		}
 	}
 	timer := time.NewTimer(0)
@@ -223,7 +223,7 @@ func (r *Router) Run(ctx context.Context) error {
 			switch {
 			case err != nil:
 				if ctx.Err() == nil {
-					r.log.Error("hookstream: lease due deliveries", "error", err)
+					r.logStoreError("hookstream: lease due deliveries", "error", err)
 				}
 				wait = storeBackoff.NextBackOff()
 			case !next.IsZero():
@@ -301,12 +301,13 @@ func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, lo
 		errs, err := r.store.Complete(ctx, outcomes)
 		if err != nil {
 			// The deliveries stay pending and are attempted again.
-			r.log.Error("hookstream: record delivery outcomes", "error", err)
+			r.logStoreError("hookstream: record delivery outcomes", "error", err)
 		}
 		for i, f := range batch {
 			if err == nil && errs[i] != nil && !errors.Is(errs[i], store.ErrLeaseLost) {
-				r.log.Error("hookstream: record delivery outcome", "delivery_id", f.outcome.DeliveryID, "error", errs[i])
+				r.logStoreError("hookstream: record delivery outcome", "delivery_id", f.outcome.DeliveryID, "error", errs[i])
 			}
+			r.outcomeReported(ctx, f, err == nil && errs[i] == nil)
 		}
 		if local {
 			ids := make([]string, len(batch))

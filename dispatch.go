@@ -23,7 +23,7 @@ func (s *scheduler) takeHanded(ctx context.Context) bool {
 	for _, h := range queued {
 		dst, err := s.r.routes().destination(ctx, h.d.DestinationID)
 		if err != nil {
-			s.r.log.Error("hookstream: load destination", "destination_id", h.d.DestinationID, "error", err)
+			s.r.logStoreError("hookstream: load destination", "destination_id", h.d.DestinationID, "error", err)
 			s.drop(h.d)
 			continue
 		}
@@ -162,7 +162,7 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 		}
 		dst, err := r.routes().destination(ctx, destID)
 		if err != nil {
-			r.log.Error("hookstream: load destination", "destination_id", destID, "error", err)
+			r.logStoreError("hookstream: load destination", "destination_id", destID, "error", err)
 			continue
 		}
 		req := &leaseRequest{dst: dst, destID: destID}

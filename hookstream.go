@@ -37,6 +37,8 @@ import (
 	"github.com/hookstream-go/hookstream/internal/transform"
 	"github.com/hookstream-go/hookstream/store"
 	"github.com/hookstream-go/hookstream/store/bolt"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Version is the library's version, sent in the User-Agent of deliveries.
@@ -132,6 +134,17 @@ type Config struct {
 	Retention time.Duration
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
+	// MeterProvider makes the Router's OpenTelemetry instruments (see the
+	// README's OpenTelemetry section). Defaults to the global provider
+	// (otel.GetMeterProvider), which records nothing until the embedder
+	// installs one, whenever it does.
+	MeterProvider metric.MeterProvider
+	// TracerProvider makes the spans of ingests, publishes and delivery
+	// attempts; a span's context is stored with its event and sent as the
+	// traceparent header of its deliveries. Defaults to the global
+	// provider (otel.GetTracerProvider): while none is installed, no span
+	// is made and nothing is stored or sent.
+	TracerProvider trace.TracerProvider
 
 	trustedProxies []netip.Prefix
 }
@@ -212,6 +225,9 @@ type Router struct {
 	store store.Store
 	cfg   *Config
 	log   *slog.Logger
+	// errors logs store failures, rate-limited.
+	errors    *errorLog
+	telemetry *telemetry
 	// ownsStore is true when Open created the store, so Close closes it.
 	ownsStore bool
 	// providers deliver by destination type ("http" built in).
@@ -267,6 +283,7 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 		return nil, err
 	}
 	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1), handoff: newHandoff()}
+	r.errors = newErrorLog(r.log, r.now)
 	r.providers = map[string]Provider{"http": httpProvider{client: netguard.NewClient(netguard.Config{AllowPrivate: c.AllowPrivateNetworks})}}
 	for name, p := range c.Providers {
 		r.providers[name] = p
@@ -277,6 +294,9 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("hookstream: %w", err)
+	}
+	if r.telemetry, err = newTelemetry(r); err != nil {
+		return nil, err
 	}
 	r.stopConfigWatch = func() {}
 	if cn, ok := s.(store.ConfigNotifier); ok {
@@ -290,8 +310,9 @@ func (r *Router) Store() store.Store { return r.store }
 
 // Close stops a running Run as cancelling its context would, waits for it
 // to return (its drain bounded by Config.DrainTimeout), stops listening for
-// other processes' configuration changes, and then releases the store
-// when the Router opened it (Open). A Run started after Close
+// other processes' configuration changes, unregisters the queue gauges,
+// and then releases the store when the Router opened it (Open). A Run
+// started after Close
 // returns ErrClosed.
 func (r *Router) Close() error {
 	var err error
@@ -305,6 +326,7 @@ func (r *Router) Close() error {
 			<-run.done
 		}
 		r.stopConfigWatch()
+		r.telemetry.close()
 		if r.ownsStore {
 			err = r.store.Close()
 		}

@@ -207,13 +207,14 @@ type errorBody struct {
 	ValidationErrors []string `json:"validation_errors,omitempty"`
 }
 
-// writeError renders err with its status; errors of unknown kinds become a
-// generic 500 whose detail goes only to the log.
+// writeError renders err with its status; errors of unknown kinds (a
+// failing store, mostly) become a generic 500 whose detail goes only to
+// the log, rate-limited.
 func (r *Router) writeError(w http.ResponseWriter, reqID string, err error) {
 	status, msg := errorStatus(err)
 	body := errorBody{Error: msg, Status: status, RequestID: reqID}
 	if status == http.StatusInternalServerError {
-		r.log.Error("hookstream: internal error", "request_id", reqID, "error", err)
+		r.logStoreError("hookstream: internal error", "request_id", reqID, "error", err)
 	}
 	var se *SchemaError
 	if errors.As(err, &se) {

@@ -336,6 +336,26 @@ type ConfigNotifier interface {
 	ListenConfig(ctx context.Context) (<-chan struct{}, error)
 }
 
+// QueueStater is implemented by stores that can describe their delivery
+// queue in one read, for the queue gauges a Router reports to
+// OpenTelemetry (read at most every few seconds, and only while a meter
+// reader collects). Its cost grows with the number of pending deliveries
+// (an index scan), not with events.
+type QueueStater interface {
+	// QueueStats returns the queue at now.
+	QueueStats(ctx context.Context, now time.Time) (QueueStats, error)
+}
+
+// QueueStats describes the delivery queue.
+type QueueStats struct {
+	// Pending counts the pending deliveries that are not held: due, leased
+	// or waiting for a retry.
+	Pending int
+	// OldestDue is the earliest NextAt not after now of those deliveries
+	// (zero when none is due): how late the queue runs.
+	OldestDue time.Time
+}
+
 // TxEventInserter is implemented by stores that can write an event inside a
 // transaction of type TTx that the caller owns, so that the event is stored
 // if and only if the caller's own writes commit (a transactional outbox).

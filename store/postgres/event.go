@@ -19,7 +19,7 @@ import (
 const eventCols = `e.id, e.org_id, e.env_id, e.source_id, e.topic, e.method, e.headers, e.query_params,
 	e.content_type, e.source_ip, e.body, e.verification_status, e.verification_error, e.dedup_status,
 	e.dedup_hash, e.dedup_key, e.dedup_until, e.status, e.received_at, e.source_name, e.source_slug,
-	e.pending, e.dead`
+	e.pending, e.dead, e.traceparent`
 
 // eventScan holds the scan targets of an event's columns.
 type eventScan struct {
@@ -32,7 +32,7 @@ func (es *eventScan) targets() []any {
 	return []any{&e.ID, &e.OrgID, &e.EnvID, &e.SourceID, &e.Topic, &e.Method, &es.headers, &es.query,
 		&e.ContentType, &e.SourceIP, &e.Body, &e.VerificationStatus, &e.VerificationError, &e.DedupStatus,
 		&e.DedupHash, &e.DedupKey, &e.DedupUntil, &e.Status, &e.ReceivedAt, &e.SourceName, &e.SourceSlug,
-		&e.Pending, &e.Dead}
+		&e.Pending, &e.Dead, &e.Traceparent}
 }
 
 // event returns the scanned event.
@@ -83,12 +83,12 @@ WITH dd AS (
 ), ev AS (
 	INSERT INTO {s}.events (id, org_id, env_id, source_id, topic, method, headers, query_params,
 		content_type, source_ip, body, verification_status, verification_error, dedup_status,
-		dedup_hash, dedup_key, dedup_until, status, received_at, source_name, source_slug, pending, dead)
+		dedup_hash, dedup_key, dedup_until, status, received_at, source_name, source_slug, pending, dead, traceparent)
 	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
 		CASE WHEN f.dup THEN 'duplicate' WHEN $16 <> '' THEN 'unique' ELSE $14 END,
 		$15, $16, $17,
 		CASE WHEN f.dup OR $21 = 0 THEN 'received' ELSE 'processing' END,
-		$18, $19, $20, CASE WHEN f.dup THEN 0 ELSE $21 END, 0
+		$18, $19, $20, CASE WHEN f.dup THEN 0 ELSE $21 END, 0, $41
 	FROM flag f
 ), conns AS MATERIALIZED (
 	SELECT c.id, c.org_id, c.env_id, c.paused FROM {s}.connections c WHERE c.id = ANY($35::text[]) FOR SHARE
@@ -216,7 +216,7 @@ func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds [
 		text(e.ContentType), text(e.SourceIP), e.Body, text(e.VerificationStatus), text(e.VerificationError), text(e.DedupStatus),
 		text(e.DedupHash), text(e.DedupKey), e.DedupUntil, e.ReceivedAt, text(e.SourceName), text(e.SourceSlug), n,
 		ids, orgs, envs, events, conns, subs, dests, held, nextAt, attempts, triggers, noRetry, created,
-		heldConns, upd, counterIDs, always, s.shard(), stored)
+		heldConns, upd, counterIDs, always, s.shard(), stored, text(e.Traceparent))
 	if err != nil {
 		return false, insertErr(err)
 	}
