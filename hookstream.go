@@ -83,7 +83,8 @@ type Config struct {
 	AllowPrivateNetworks bool
 	// Providers deliver to destination types other than http, keyed by
 	// type name (e.g. "aws_sqs", or your own). Defaults to none: only http
-	// destinations can be created.
+	// and websocket (the live feed's broadcasts) destinations can be
+	// created.
 	Providers map[string]Provider
 	// Workers is how many delivery attempts run at once. Defaults to
 	// DefaultWorkers.
@@ -121,6 +122,9 @@ type Config struct {
 	// expressions and non-tail function calls). Defaults to
 	// DefaultTransformMaxDepth (2,000).
 	TransformMaxDepth int
+	// Feed bounds the live feed (GET /v1/ws and Watch). Defaults to
+	// FeedConfig's defaults.
+	Feed FeedConfig
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 
@@ -168,6 +172,9 @@ func (c *Config) withDefaults() (*Config, error) {
 		orDefault("TransformMaxBytes", &out.TransformMaxBytes, DefaultTransformMaxBytes),
 		orDefault("TransformMaxDepth", &out.TransformMaxDepth, DefaultTransformMaxDepth),
 	)
+	if err == nil {
+		err = out.Feed.withDefaults()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +218,8 @@ type Router struct {
 	wake chan struct{}
 	// handoff hands new deliveries to a running scheduler in memory.
 	handoff *handoff
+	// feed is the live feed's broker.
+	feed *feed
 	// run is the running scheduler, if any; closed says Close was called.
 	runMu  sync.Mutex
 	run    *runState
@@ -250,8 +259,11 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1), handoff: newHandoff()}
-	r.providers = map[string]Provider{"http": httpProvider{client: netguard.NewClient(netguard.Config{AllowPrivate: c.AllowPrivateNetworks})}}
+	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1), handoff: newHandoff(), feed: newFeed(c.Feed)}
+	r.providers = map[string]Provider{
+		"http":      httpProvider{client: netguard.NewClient(netguard.Config{AllowPrivate: c.AllowPrivateNetworks})},
+		"websocket": websocketProvider{feed: r.feed},
+	}
 	for name, p := range c.Providers {
 		r.providers[name] = p
 	}
@@ -269,9 +281,10 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 func (r *Router) Store() store.Store { return r.store }
 
 // Close stops a running Run as cancelling its context would, waits for it
-// to return (its drain bounded by Config.DrainTimeout), and then releases
-// the store when the Router opened it (Open). A Run started after Close
-// returns ErrClosed.
+// to return (its drain bounded by Config.DrainTimeout), ends the live feed
+// (Watch channels close; WebSocket clients get a going-away close, within
+// seconds), and then releases the store when the Router opened it (Open).
+// A Run started after Close returns ErrClosed.
 func (r *Router) Close() error {
 	var err error
 	r.closeOnce.Do(func() {
@@ -283,6 +296,7 @@ func (r *Router) Close() error {
 			run.stop()
 			<-run.done
 		}
+		r.feed.close()
 		if r.ownsStore {
 			err = r.store.Close()
 		}
