@@ -24,7 +24,8 @@ import (
 //     summary encoded and written).
 //
 // Each reports events/s; the ratio to NoListener is what a listener costs
-// ingest.
+// ingest. Compare runs of one -benchtime Nx: the memory store's heap, and
+// so its cost an event, grows with b.N.
 func BenchmarkIngest_Feed(b *testing.B) {
 	variants := []struct {
 		name   string
