@@ -115,6 +115,7 @@ func (r *Router) retryDelivery(ctx context.Context, t Tenant, deliveryID string)
 	if err != nil {
 		return nil, fmt.Errorf("retry delivery: %w", err)
 	}
+	r.feed.publishAttempt(f.outcome.Attempt)
 	if f.outcome.Attempt == nil {
 		return nil, errors.New("retry delivery: the store is unavailable; the delivery is queued")
 	}

@@ -304,6 +304,9 @@ func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, lo
 			r.logStoreError("hookstream: record delivery outcomes", "error", err)
 		}
 		for i, f := range batch {
+			if err == nil && errs[i] == nil {
+				r.feed.publishAttempt(f.outcome.Attempt)
+			}
 			if err == nil && errs[i] != nil && !errors.Is(errs[i], store.ErrLeaseLost) {
 				r.logStoreError("hookstream: record delivery outcome", "delivery_id", f.outcome.DeliveryID, "error", errs[i])
 			}

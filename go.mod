@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/blues/jsonata-go v1.5.4
 	github.com/cenkalti/backoff/v4 v4.3.0
+	github.com/coder/websocket v1.8.15
 	github.com/google/btree v1.1.3
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/prometheus/client_golang v1.24.1

@@ -85,7 +85,8 @@ type Config struct {
 	AllowPrivateNetworks bool
 	// Providers deliver to destination types other than http, keyed by
 	// type name (e.g. "aws_sqs", or your own). Defaults to none: only http
-	// destinations can be created.
+	// and websocket (the live feed's broadcasts) destinations can be
+	// created.
 	Providers map[string]Provider
 	// Workers is how many delivery attempts run at once. Defaults to
 	// DefaultWorkers.
@@ -132,6 +133,9 @@ type Config struct {
 	// delivered are kept whatever their age. Defaults to DefaultRetention
 	// (30 days); KeepForever (any negative value) turns pruning off.
 	Retention time.Duration
+	// Feed bounds the live feed (GET /v1/ws and Watch). Defaults to
+	// FeedConfig's defaults.
+	Feed FeedConfig
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 	// MeterProvider makes the Router's OpenTelemetry instruments (see the
@@ -193,6 +197,9 @@ func (c *Config) withDefaults() (*Config, error) {
 		orDefault("TransformMaxBytes", &out.TransformMaxBytes, DefaultTransformMaxBytes),
 		orDefault("TransformMaxDepth", &out.TransformMaxDepth, DefaultTransformMaxDepth),
 	)
+	if err == nil {
+		err = out.Feed.withDefaults()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +246,8 @@ type Router struct {
 	wake chan struct{}
 	// handoff hands new deliveries to a running scheduler in memory.
 	handoff *handoff
+	// feed is the live feed's broker.
+	feed *feed
 	// run is the running scheduler, if any; closed says Close was called.
 	runMu  sync.Mutex
 	run    *runState
@@ -282,9 +291,12 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1), handoff: newHandoff()}
+	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1), handoff: newHandoff(), feed: newFeed(c.Feed)}
 	r.errors = newErrorLog(r.log, r.now)
-	r.providers = map[string]Provider{"http": httpProvider{client: netguard.NewClient(netguard.Config{AllowPrivate: c.AllowPrivateNetworks})}}
+	r.providers = map[string]Provider{
+		"http":      httpProvider{client: netguard.NewClient(netguard.Config{AllowPrivate: c.AllowPrivateNetworks})},
+		"websocket": websocketProvider{feed: r.feed},
+	}
 	for name, p := range c.Providers {
 		r.providers[name] = p
 	}
@@ -311,9 +323,9 @@ func (r *Router) Store() store.Store { return r.store }
 // Close stops a running Run as cancelling its context would, waits for it
 // to return (its drain bounded by Config.DrainTimeout), stops listening for
 // other processes' configuration changes, unregisters the queue gauges,
-// and then releases the store when the Router opened it (Open). A Run
-// started after Close
-// returns ErrClosed.
+// ends the live feed (Watch channels close; WebSocket clients get a
+// going-away close, within seconds), and then releases the store when the
+// Router opened it (Open). A Run started after Close returns ErrClosed.
 func (r *Router) Close() error {
 	var err error
 	r.closeOnce.Do(func() {
@@ -327,6 +339,7 @@ func (r *Router) Close() error {
 		}
 		r.stopConfigWatch()
 		r.telemetry.close()
+		r.feed.close()
 		if r.ownsStore {
 			err = r.store.Close()
 		}

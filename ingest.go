@@ -131,6 +131,9 @@ func (r *Router) ingest(ctx context.Context, sourceID string, req *http.Request,
 func (r *Router) insertEvent(ctx context.Context, ev *store.Event, ds []*store.Delivery) error {
 	handed := r.handoff.reserve(ds)
 	err := r.store.InsertEvent(ctx, ev, ds)
+	if err == nil {
+		r.feed.publishEvent(ev) // before its deliveries can be attempted
+	}
 	if handed {
 		r.handoff.committed(ev, ds, err == nil && ev.DedupStatus != store.DedupDuplicate)
 	}

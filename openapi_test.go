@@ -456,8 +456,10 @@ func TestHandler_OpenAPI(t *testing.T) {
 			json.Unmarshal(req.res.body, &body)
 			checkAgainstSchema(t, req.key, "$", inline[req.key], body)
 		}
-		for key := range ops {
-			if !exercised[key] {
+		for key, op := range ops {
+			// GET /v1/ws answers 101 without a body (TestHandler_Feed
+			// upgrades).
+			if !exercised[key] && op["responses"].(map[string]any)["101"] == nil {
 				t.Errorf("%s: documented but no request checks its response (add one to openAPIRequests)", key)
 			}
 		}

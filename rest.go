@@ -22,6 +22,7 @@ import (
 //	rest_resources.go  sources, destinations, connections, environments, keys
 //	rest_topics.go     topics, subscriptions, publish
 //	rest_events.go     ingest, events, delivery attempts, circuits
+//	rest_feed.go       the live feed (GET /v1/ws)
 //	rest_wire.go       the wire forms of resources (spec §2)
 //	openapi*.go        the OpenAPI document, generated from the above
 
@@ -40,7 +41,10 @@ type endpoint struct {
 	method, path string
 	// public endpoints need no authentication.
 	public bool
-	handle func(w http.ResponseWriter, req *http.Request) error
+	// tokenQuery endpoints also take the API key in the token query
+	// parameter (the live feed: browsers cannot set a WebSocket's headers).
+	tokenQuery bool
+	handle     func(w http.ResponseWriter, req *http.Request) error
 }
 
 // newMux routes every endpoint, and answers a wrong method with 405 (and
@@ -159,6 +163,9 @@ func (r *Router) wrap(e endpoint) http.Handler {
 				r.writeError(w, reqID, errors.New("panic"))
 			}
 		}()
+		if e.tokenQuery {
+			req = withQueryToken(req)
+		}
 		if !e.public {
 			ctx, err := r.authenticate(req)
 			if err != nil {
@@ -267,6 +274,8 @@ func kindStatus(kind error) int {
 		return http.StatusUnsupportedMediaType
 	case errBadRequest:
 		return http.StatusBadRequest
+	case errTooManyRequests:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -274,6 +283,7 @@ func kindStatus(kind error) int {
 var (
 	errUnsupportedMedia = errors.New("unsupported media type")
 	errBadRequest       = errors.New("bad request")
+	errTooManyRequests  = errors.New("too many requests")
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

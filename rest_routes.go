@@ -52,6 +52,8 @@ func (r *Router) endpoints() []endpoint {
 		{method: "GET", path: "/v1/auth/api-keys", handle: r.apiListAPIKeys},
 		{method: "POST", path: "/v1/auth/api-keys", handle: r.apiCreateAPIKey},
 		{method: "DELETE", path: "/v1/auth/api-keys/{id}", handle: r.apiRevokeAPIKey},
+
+		{method: "GET", path: "/v1/ws", tokenQuery: true, handle: r.apiFeed},
 	}, r.topicEndpoints()...)
 }
 

@@ -426,6 +426,8 @@ var ErrTxUnsupported = errors.New("hookstream: the store does not support transa
 // ErrTxUnsupported. Deliveries start once tx commits: the scheduler is woken
 // at commit when tx offers OnCommit, as *bbolt.Tx does, or by the store's
 // notifications (Postgres sends one in tx); otherwise at its next poll.
+// The live feed (Watch, GET /v1/ws) carries the event at commit when tx
+// offers OnCommit, and not at all otherwise.
 // With bbolt, call no other Router method that writes while tx is open:
 // bbolt has one writer at a time, and tx is it.
 func PublishTx[TTx any](ctx context.Context, r *Router, tx TTx, topic string, body []byte) (res *PublishResult, err error) {
@@ -442,8 +444,13 @@ func PublishTx[TTx any](ctx context.Context, r *Router, tx TTx, topic string, bo
 	if err := txs.InsertEventTx(ctx, tx, ev, deliveries); err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	if c, ok := any(tx).(interface{ OnCommit(func()) }); ok && len(deliveries) > 0 {
-		c.OnCommit(r.wakeScheduler)
+	if c, ok := any(tx).(interface{ OnCommit(func()) }); ok {
+		if len(deliveries) > 0 {
+			c.OnCommit(r.wakeScheduler)
+		}
+		if r.feed.subscriptions.Load() > 0 {
+			c.OnCommit(func() { r.feed.publishEvent(ev) })
+		}
 	}
 	return &PublishResult{EventID: ev.ID, Topic: ev.Topic, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil
 }
