@@ -67,10 +67,12 @@ func unmarshalMap(b []byte, m *map[string]string) error {
 // counters in one statement, so in one round trip and atomically: the
 // dedup key is claimed (or found unexpired: a duplicate, stored without
 // deliveries), the event and deliveries inserted, the source's and
-// connections' counters advanced in one shard. Held deliveries of
-// connections the store has as not paused are not held: those connection
-// rows are locked FOR SHARE, so a resume (Update, which locks the row and
-// then releases held deliveries) runs wholly before or after.
+// connections' counters advanced in one shard, the event counted in its
+// hourly rollup (in the row of this connection's backend, see
+// 0003_rollups.sql). Held deliveries of connections the store has as not
+// paused are not held: those connection rows are locked FOR SHARE, so a
+// resume (Update, which locks the row and then releases held deliveries)
+// runs wholly before or after.
 const insertEventSQL = `
 WITH dd AS (
 	INSERT INTO {s}.dedup_keys AS k (source_id, key, expires_at)
@@ -113,6 +115,10 @@ WITH dd AS (
 	WHERE x.always + CASE WHEN (SELECT dup FROM flag) THEN 0 ELSE x.stored END > 0
 	ORDER BY x.id
 	ON CONFLICT (id, shard) DO UPDATE SET count = c.count + excluded.count, last = greatest(c.last, excluded.last)
+), er AS (
+	INSERT INTO {s}.event_rollups AS r (org_id, env_id, hour, source_id, shard, count)
+	VALUES ($2, $3, $42, $4, pg_backend_pid(), 1)
+	ON CONFLICT (org_id, env_id, hour, source_id, shard) DO UPDATE SET count = r.count + 1
 )
 SELECT f.dup, dl.id, dl.seq, dl.held FROM flag f LEFT JOIN dl ON true`
 
@@ -216,7 +222,7 @@ func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds [
 		text(e.ContentType), text(e.SourceIP), e.Body, text(e.VerificationStatus), text(e.VerificationError), text(e.DedupStatus),
 		text(e.DedupHash), text(e.DedupKey), e.DedupUntil, e.ReceivedAt, text(e.SourceName), text(e.SourceSlug), n,
 		ids, orgs, envs, events, conns, subs, dests, held, nextAt, attempts, triggers, noRetry, created,
-		heldConns, upd, counterIDs, always, s.shard(), stored, text(e.Traceparent))
+		heldConns, upd, counterIDs, always, s.shard(), stored, text(e.Traceparent), rollupHour(e.ReceivedAt))
 	if err != nil {
 		return false, insertErr(err)
 	}

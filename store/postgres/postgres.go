@@ -156,6 +156,7 @@ func Open(ctx context.Context, connString string, opts *Options) (*Store, error)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Go(s.runNotifier)
+	s.wg.Go(s.runCompactor)
 	return s, nil
 }
 
