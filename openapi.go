@@ -98,6 +98,7 @@ func apiDocs() map[string]apiDoc {
 		d["DELETE "+c.path+"/{id}"] = apiDoc{summary: "Delete a " + c.one, status: 200, response: successDoc()}
 	}
 	maps.Copy(d, topicDocs())
+	maps.Copy(d, metricsDocs())
 	return d
 }
 

@@ -1,6 +1,7 @@
 package hookstream
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -37,6 +38,7 @@ const (
 	tagTopics       = "Topics"
 	tagEnvironments = "Environments"
 	tagAPIKeys      = "API keys"
+	tagMetrics      = "Metrics"
 	tagHealth       = "Health"
 	tagFeed         = "Live feed"
 )
@@ -54,6 +56,7 @@ func openAPITags() []any {
 		{tagEnvironments, "The environments of the organization (org keys manage them)."},
 		{tagAPIKeys, "API keys of the organization's environments."},
 		{tagFeed, "Events and delivery attempts as they happen, over a WebSocket."},
+		{tagMetrics, "Event volume, delivery outcomes and latency, read from hourly rollups the store keeps as it writes."},
 		{tagHealth, "Liveness and this document."},
 	}
 	out := make([]any, len(tags))
@@ -176,6 +179,7 @@ func operationDocs() map[string]openAPIOperation {
 		}
 		ops[m+" /v1/ingest/{source_id}"] = op
 	}
+	maps.Copy(ops, metricsOperations())
 	return ops
 }
 

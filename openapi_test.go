@@ -599,6 +599,10 @@ func openAPIRequests(t *testing.T, r *Router) []openAPIRequest {
 	da, _ := list[0].(map[string]any)["id"].(string)
 	do("GET /v1/delivery-attempts/{id}", "/v1/delivery-attempts/"+da, testKey, nil)
 	do("POST /v1/delivery-attempts/{id}/retry", "/v1/delivery-attempts/"+da+"/retry", testKey, nil)
+	do("GET /v1/metrics/overview", "/v1/metrics/overview", testKey, nil)
+	do("GET /v1/metrics/volume", "/v1/metrics/volume?source_id="+src, testKey, nil)
+	do("GET /v1/metrics/deliveries", "/v1/metrics/deliveries?granularity=day", testKey, nil)
+	do("GET /v1/metrics/latency", "/v1/metrics/latency?destination_id="+dst, testKey, nil)
 
 	env := id(do("POST /v1/environments", "/v1/environments", testKey, map[string]any{"name": "Staging"}), "environment")
 	do("GET /v1/environments", "/v1/environments", testKey, nil)

@@ -23,6 +23,7 @@ import (
 //	rest_topics.go     topics, subscriptions, publish
 //	rest_events.go     ingest, events, delivery attempts, circuits
 //	rest_feed.go       the live feed (GET /v1/ws)
+//	rest_metrics.go    metrics
 //	rest_wire.go       the wire forms of resources (spec §2)
 //	openapi*.go        the OpenAPI document, generated from the above
 

@@ -54,7 +54,7 @@ func (r *Router) endpoints() []endpoint {
 		{method: "DELETE", path: "/v1/auth/api-keys/{id}", handle: r.apiRevokeAPIKey},
 
 		{method: "GET", path: "/v1/ws", tokenQuery: true, handle: r.apiFeed},
-	}, r.topicEndpoints()...)
+	}, append(r.topicEndpoints(), r.metricsEndpoints()...)...)
 }
 
 // Column names that requests may send as JSON-encoded strings.
