@@ -87,8 +87,10 @@ export function form({fields, initial, submitLabel, onSubmit, onCancel}) {
     if (f.type === 'checkbox') {
       return h('div', {class: 'field check'}, input, h('label', {for: inputID}, f.label), hint, err);
     }
+    // The input's required attribute tells assistive technology; the
+    // marker beside the label tells the eye.
     return h('div', {class: `field ${f.wide ? 'wide' : ''}`},
-      h('label', {for: inputID}, f.label, f.required ? h('span', {class: 'req', 'aria-hidden': 'true'}, ' *') : null),
+      h('div', {class: 'label-row'}, h('label', {for: inputID}, f.label), f.required && !initial ? h('span', {class: 'req', 'aria-hidden': 'true'}, 'required') : null),
       input, hint, err);
   });
 
