@@ -94,6 +94,8 @@ export async function liveTail({api, root, query, signal, onLeave}) {
         receive(eventRow(msg.data));
       } else if (msg.type === 'delivery') {
         receive(deliveryRow(msg.data));
+      } else if (msg.type === 'error') {
+        receive(h('li', {class: 'feed-note'}, `${msg.channel}: ${msg.error}`));
       } else if (msg.type === 'dropped') {
         receive(h('li', {class: 'feed-note'}, `${msg.count} ${msg.channel} messages were dropped: this tab fell behind the feed.`));
       }

@@ -70,7 +70,7 @@ async function loadCards(api, signal, box) {
     return;
   }
   const rate = m.success_rate_today === null || m.success_rate_today === undefined
-    ? '—' : `${(m.success_rate_today <= 1 ? m.success_rate_today * 100 : m.success_rate_today).toFixed(1)} %`;
+    ? '—' : `${m.success_rate_today.toFixed(1)} %`; // a percentage
   const card = (label, value, link) => h('div', {class: 'card stat'},
     h('p', {class: 'stat-label'}, label),
     h('p', {class: 'stat-value'}, link ? h('a', {href: link}, value) : value));
