@@ -35,17 +35,24 @@ type APIKeyAuthenticator struct{}
 
 // Authenticate looks the request's API key up.
 func (APIKeyAuthenticator) Authenticate(r *Router, req *http.Request) (Credentials, error) {
-	key := req.Header.Get("X-API-Key")
-	if key == "" {
-		auth := req.Header.Get("Authorization")
-		if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-			key = strings.TrimSpace(auth[7:])
-		}
-	}
+	key := requestAPIKey(req)
 	if key == "" {
 		return Credentials{}, withMessage(ErrUnauthorized, "Missing API key")
 	}
 	return r.AuthenticateKey(req.Context(), key)
+}
+
+// requestAPIKey is the API key in req's X-API-Key or Authorization: Bearer
+// header, or "".
+func requestAPIKey(req *http.Request) string {
+	if key := req.Header.Get("X-API-Key"); key != "" {
+		return key
+	}
+	auth := req.Header.Get("Authorization")
+	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+		return strings.TrimSpace(auth[7:])
+	}
+	return ""
 }
 
 // apiKeyPattern is the shape of an API key.

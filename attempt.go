@@ -77,11 +77,13 @@ func (r *Router) attempt(ctx context.Context, j job) finished {
 	if !ok {
 		return dead(fmt.Sprintf("no provider registered for destination type %q", dst.Type))
 	}
-	resp, err := callProvider(ctx, provider, time.Duration(dst.TimeoutMS)*time.Millisecond, &Message{
+	callCtx, span := r.startAttempt(ctx, ev, d, a.AttemptNumber)
+	resp, err := callProvider(callCtx, provider, time.Duration(dst.TimeoutMS)*time.Millisecond, &Message{
 		Destination: dst, EventID: d.EventID, Attempt: a.AttemptNumber,
 		Body: body, ContentType: contentType, Timestamp: start,
 	})
 	end := r.now()
+	r.endAttempt(callCtx, span, d.DestinationID, end.Sub(start), resp, err)
 	a.DurationMS = end.Sub(start).Milliseconds()
 	a.RequestBodySize = len(body)
 	var rr retry.Response

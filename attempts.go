@@ -111,9 +111,11 @@ func (r *Router) retryDelivery(ctx context.Context, t Tenant, deliveryID string)
 	if err == nil {
 		err = errs[0]
 	}
+	r.outcomeReported(ctx, f, err == nil)
 	if err != nil {
 		return nil, fmt.Errorf("retry delivery: %w", err)
 	}
+	r.feed.publishAttempt(f.outcome.Attempt)
 	if f.outcome.Attempt == nil {
 		return nil, errors.New("retry delivery: the store is unavailable; the delivery is queued")
 	}
@@ -144,10 +146,15 @@ func (r *Router) ResetCircuit(ctx context.Context, destinationID string) (Circui
 	if err != nil {
 		return Circuit{}, err
 	}
+	old, err := r.store.GetCircuit(ctx, dst.ID)
+	if err != nil {
+		return Circuit{}, fmt.Errorf("reset circuit: %w", err)
+	}
 	c := circuit.Reset(r.now())
 	if err := r.store.PutCircuit(ctx, dst.ID, c); err != nil {
 		return Circuit{}, fmt.Errorf("reset circuit: %w", err)
 	}
+	r.circuitChanged(ctx, dst.ID, old, c)
 	r.resetCircuits.Store(true)
 	r.wakeScheduler()
 	return newCircuit(c), nil

@@ -97,13 +97,19 @@ func deliverySetupConfig(t *testing.T, rc *receiver, cfg *Config, dst Destinatio
 // ingest posts body to the source and returns the event ID.
 func ingest(t *testing.T, r *Router, sourceID, body string) string {
 	t.Helper()
+	return ingestResult(t, r, sourceID, body).EventID
+}
+
+// ingestResult posts body to the source and returns Ingest's result.
+func ingestResult(t *testing.T, r *Router, sourceID, body string) *IngestResult {
+	t.Helper()
 	req := httptest.NewRequest("POST", "/v1/ingest/"+sourceID, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	res, err := r.Ingest(context.Background(), sourceID, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.EventID
+	return res
 }
 
 func eventStatus(t *testing.T, r *Router, id string) string {

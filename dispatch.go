@@ -23,7 +23,7 @@ func (s *scheduler) takeHanded(ctx context.Context) bool {
 	for _, h := range queued {
 		dst, err := s.r.routes().destination(ctx, h.d.DestinationID)
 		if err != nil {
-			s.r.log.Error("hookstream: load destination", "destination_id", h.d.DestinationID, "error", err)
+			s.r.logStoreError("hookstream: load destination", "destination_id", h.d.DestinationID, "error", err)
 			s.drop(h.d)
 			continue
 		}
@@ -162,7 +162,7 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 		}
 		dst, err := r.routes().destination(ctx, destID)
 		if err != nil {
-			r.log.Error("hookstream: load destination", "destination_id", destID, "error", err)
+			r.logStoreError("hookstream: load destination", "destination_id", destID, "error", err)
 			continue
 		}
 		req := &leaseRequest{dst: dst, destID: destID}
@@ -224,8 +224,9 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 			leaseErr = fmt.Errorf("lease deliveries of %s: %w", req.destID, req.err)
 		}
 		if req.probe && len(req.leased) == 0 {
-			c, _ := s.circuit(ctx, req.destID)
-			s.saveCircuit(ctx, req.destID, circuit.Abandon(c, now)) // nothing to probe with after all
+			if c, err := s.circuit(ctx, req.destID, now); err == nil {
+				s.saveCircuit(ctx, req.destID, circuit.Abandon(c, now), now) // nothing to probe with after all
+			}
 		}
 		if len(req.leased) == req.room {
 			s.more = true

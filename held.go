@@ -18,7 +18,7 @@ const sweepInterval = time.Minute
 func (r *Router) sweepHeld(ctx context.Context) int {
 	held, err := r.store.HeldConnections(ctx)
 	if err != nil {
-		r.log.Error("hookstream: find held deliveries", "error", err)
+		r.logStoreError("hookstream: find held deliveries", "error", err)
 		return 0
 	}
 	released := 0
@@ -30,12 +30,12 @@ func (r *Router) sweepHeld(ctx context.Context) int {
 			continue
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			r.log.Error("hookstream: load connection", "connection_id", h.ConnectionID, "error", err)
+			r.logStoreError("hookstream: load connection", "connection_id", h.ConnectionID, "error", err)
 			continue
 		}
 		n, err := r.store.ReleaseHeld(ctx, h.ConnectionID, r.now())
 		if err != nil {
-			r.log.Error("hookstream: release held deliveries", "connection_id", h.ConnectionID, "error", err)
+			r.logStoreError("hookstream: release held deliveries", "connection_id", h.ConnectionID, "error", err)
 		}
 		released += n
 	}

@@ -37,6 +37,8 @@ import (
 	"github.com/hookstream-go/hookstream/internal/transform"
 	"github.com/hookstream-go/hookstream/store"
 	"github.com/hookstream-go/hookstream/store/bolt"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Version is the library's version, sent in the User-Agent of deliveries.
@@ -83,7 +85,8 @@ type Config struct {
 	AllowPrivateNetworks bool
 	// Providers deliver to destination types other than http, keyed by
 	// type name (e.g. "aws_sqs", or your own). Defaults to none: only http
-	// destinations can be created.
+	// and websocket (the live feed's broadcasts) destinations can be
+	// created.
 	Providers map[string]Provider
 	// Workers is how many delivery attempts run at once. Defaults to
 	// DefaultWorkers.
@@ -101,7 +104,9 @@ type Config struct {
 	// DefaultLeaseMargin.
 	LeaseMargin time.Duration
 	// ConfigTTL is how long routing trusts cached configuration; this
-	// process's own changes apply at once. Defaults to DefaultConfigTTL.
+	// process's own changes apply at once, and other processes' as soon as
+	// the store notifies them (store.ConfigNotifier: PostgreSQL's
+	// LISTEN/NOTIFY). Defaults to DefaultConfigTTL.
 	ConfigTTL time.Duration
 	// DrainTimeout bounds how long Run, once cancelled (or Close called),
 	// waits for attempts under way before it cancels them; an attempt
@@ -128,8 +133,22 @@ type Config struct {
 	// delivered are kept whatever their age. Defaults to DefaultRetention
 	// (30 days); KeepForever (any negative value) turns pruning off.
 	Retention time.Duration
+	// Feed bounds the live feed (GET /v1/ws and Watch). Defaults to
+	// FeedConfig's defaults.
+	Feed FeedConfig
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
+	// MeterProvider makes the Router's OpenTelemetry instruments (see the
+	// README's OpenTelemetry section). Defaults to the global provider
+	// (otel.GetMeterProvider), which records nothing until the embedder
+	// installs one, whenever it does.
+	MeterProvider metric.MeterProvider
+	// TracerProvider makes the spans of ingests, publishes and delivery
+	// attempts; a span's context is stored with its event and sent as the
+	// traceparent header of its deliveries. Defaults to the global
+	// provider (otel.GetTracerProvider): while none is installed, no span
+	// is made and nothing is stored or sent.
+	TracerProvider trace.TracerProvider
 
 	trustedProxies []netip.Prefix
 }
@@ -178,6 +197,9 @@ func (c *Config) withDefaults() (*Config, error) {
 		orDefault("TransformMaxBytes", &out.TransformMaxBytes, DefaultTransformMaxBytes),
 		orDefault("TransformMaxDepth", &out.TransformMaxDepth, DefaultTransformMaxDepth),
 	)
+	if err == nil {
+		err = out.Feed.withDefaults()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -210,6 +232,9 @@ type Router struct {
 	store store.Store
 	cfg   *Config
 	log   *slog.Logger
+	// errors logs store failures, rate-limited.
+	errors    *errorLog
+	telemetry *telemetry
 	// ownsStore is true when Open created the store, so Close closes it.
 	ownsStore bool
 	// providers deliver by destination type ("http" built in).
@@ -221,12 +246,18 @@ type Router struct {
 	wake chan struct{}
 	// handoff hands new deliveries to a running scheduler in memory.
 	handoff *handoff
+	// feed is the live feed's broker.
+	feed *feed
 	// run is the running scheduler, if any; closed says Close was called.
 	runMu  sync.Mutex
 	run    *runState
 	closed bool
 	// resetCircuits tells a running scheduler to reload circuit states.
 	resetCircuits atomic.Bool
+
+	// stopConfigWatch stops dropping caches on the store's configuration
+	// notifications.
+	stopConfigWatch func()
 
 	handlerOnce sync.Once
 	handler     http.Handler
@@ -260,8 +291,12 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1), handoff: newHandoff()}
-	r.providers = map[string]Provider{"http": httpProvider{client: netguard.NewClient(netguard.Config{AllowPrivate: c.AllowPrivateNetworks})}}
+	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1), handoff: newHandoff(), feed: newFeed(c.Feed)}
+	r.errors = newErrorLog(r.log, r.now)
+	r.providers = map[string]Provider{
+		"http":      httpProvider{client: netguard.NewClient(netguard.Config{AllowPrivate: c.AllowPrivateNetworks})},
+		"websocket": websocketProvider{feed: r.feed},
+	}
 	for name, p := range c.Providers {
 		r.providers[name] = p
 	}
@@ -272,6 +307,13 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hookstream: %w", err)
 	}
+	if r.telemetry, err = newTelemetry(r); err != nil {
+		return nil, err
+	}
+	r.stopConfigWatch = func() {}
+	if cn, ok := s.(store.ConfigNotifier); ok {
+		r.stopConfigWatch = r.watchConfig(cn)
+	}
 	return r, nil
 }
 
@@ -279,9 +321,11 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 func (r *Router) Store() store.Store { return r.store }
 
 // Close stops a running Run as cancelling its context would, waits for it
-// to return (its drain bounded by Config.DrainTimeout), and then releases
-// the store when the Router opened it (Open). A Run started after Close
-// returns ErrClosed.
+// to return (its drain bounded by Config.DrainTimeout), stops listening for
+// other processes' configuration changes, unregisters the queue gauges,
+// ends the live feed (Watch channels close; WebSocket clients get a
+// going-away close, within seconds), and then releases the store when the
+// Router opened it (Open). A Run started after Close returns ErrClosed.
 func (r *Router) Close() error {
 	var err error
 	r.closeOnce.Do(func() {
@@ -293,6 +337,9 @@ func (r *Router) Close() error {
 			run.stop()
 			<-run.done
 		}
+		r.stopConfigWatch()
+		r.telemetry.close()
+		r.feed.close()
 		if r.ownsStore {
 			err = r.store.Close()
 		}

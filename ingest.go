@@ -38,7 +38,25 @@ type IngestResult struct {
 //
 // The client address is req.RemoteAddr, or X-Forwarded-For when
 // RemoteAddr is one of Config.TrustedProxies. Ingest reads req.Body.
+//
+// With a tracer provider installed, Ingest makes a span, the child of
+// ctx's span or else of the request's traceparent header, and stores its
+// context with the event for the deliveries' spans (see Config).
 func (r *Router) Ingest(ctx context.Context, sourceID string, req *http.Request) (*IngestResult, error) {
+	ctx, op := r.startIngest(ctx, "hookstream.ingest", req.Header)
+	res, err := r.ingest(ctx, sourceID, req, op.traceparent)
+	var eventID string
+	var deliveries int
+	if res != nil {
+		eventID, deliveries = res.EventID, res.Deliveries
+	}
+	scope := attrSource.String(canonicalID(prefixSource, sourceID))
+	r.endIngest(ctx, op, scope, eventID, deliveries, res != nil && res.Duplicate, err)
+	return res, err
+}
+
+// ingest is Ingest, storing traceparent with the event.
+func (r *Router) ingest(ctx context.Context, sourceID string, req *http.Request, traceparent string) (*IngestResult, error) {
 	sr, err := r.routes().forSource(ctx, sourceID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, withMessage(ErrNotFound, "Source not found")
@@ -69,7 +87,7 @@ func (r *Router) Ingest(ctx context.Context, sourceID string, req *http.Request)
 		Method: req.Method, Headers: storedHeaders(req.Header), QueryParams: flatQuery(req),
 		ContentType: req.Header.Get("Content-Type"), SourceIP: addrString(clientIP), Body: body,
 		VerificationStatus: "unverified", DedupStatus: store.DedupUnique, ReceivedAt: now,
-		SourceName: src.Name, SourceSlug: src.Slug,
+		SourceName: src.Name, SourceSlug: src.Slug, Traceparent: traceparent,
 	}
 	if src.VerificationEnabled {
 		if err := verifyRequest(src, req, body, now, r.cfg.BaseURL); err != nil {
@@ -113,6 +131,9 @@ func (r *Router) Ingest(ctx context.Context, sourceID string, req *http.Request)
 func (r *Router) insertEvent(ctx context.Context, ev *store.Event, ds []*store.Delivery) error {
 	handed := r.handoff.reserve(ds)
 	err := r.store.InsertEvent(ctx, ev, ds)
+	if err == nil {
+		r.feed.publishEvent(ev) // before its deliveries can be attempted
+	}
 	if handed {
 		r.handoff.committed(ev, ds, err == nil && ev.DedupStatus != store.DedupDuplicate)
 	}

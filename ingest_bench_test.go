@@ -152,12 +152,18 @@ func ingestRunWriters(b *testing.B, writers int, fn func(i int) error) {
 // filtered connections.
 func benchIngestRouter(b *testing.B) (*Router, string) {
 	b.Helper()
-	ctx := context.Background()
 	r, err := Open(filepath.Join(b.TempDir(), "bench.db"), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { r.Close() })
+	return r, benchIngestSource(b, r)
+}
+
+// benchIngestSource creates a source with two filtered connections.
+func benchIngestSource(b *testing.B, r *Router) string {
+	b.Helper()
+	ctx := context.Background()
 	src, err := r.CreateSource(ctx, SourceParams{Name: ptr("Orders")})
 	if err != nil {
 		b.Fatal(err)
@@ -176,7 +182,7 @@ func benchIngestRouter(b *testing.B) (*Router, string) {
 			b.Fatal(err)
 		}
 	}
-	return r, src.ID
+	return src.ID
 }
 
 // ingestBenchBody is a 1 KB JSON order; odd i have amount ≥ 500.

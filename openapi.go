@@ -78,6 +78,7 @@ func apiDocs() map[string]apiDoc {
 			required: []string{"payload"}, status: 200, response: typeSchema(reflect.TypeFor[RouteTest]())},
 		"POST /v1/sources/{id}/test": {summary: "Dry-run a sample event through every connection of a source", request: TestParams{},
 			required: []string{"payload"}, status: 200, response: typeSchema(reflect.TypeFor[SourceTest]())},
+		"GET /v1/ws": {summary: "Open the live feed (WebSocket)", status: http.StatusSwitchingProtocols},
 	}
 	crud := []struct {
 		path, one, many string
@@ -97,6 +98,7 @@ func apiDocs() map[string]apiDoc {
 		d["DELETE "+c.path+"/{id}"] = apiDoc{summary: "Delete a " + c.one, status: 200, response: successDoc()}
 	}
 	maps.Copy(d, topicDocs())
+	maps.Copy(d, metricsDocs())
 	return d
 }
 
@@ -201,6 +203,8 @@ func buildOpenAPI(endpoints []endpoint) schema {
 		"components": schema{"securitySchemes": schema{
 			"apiKey": schema{"type": "apiKey", "in": "header", "name": "X-API-Key"},
 			"bearer": schema{"type": "http", "scheme": "bearer"},
+			"token": schema{"type": "apiKey", "in": "query", "name": "token",
+				"description": "The API key in the query, where a client cannot set headers (browsers opening GET /v1/ws)."},
 		}},
 		"security": []any{schema{"apiKey": []any{}}, schema{"bearer": []any{}}},
 	}
@@ -228,16 +232,20 @@ func operation(e endpoint, method string, doc apiDoc, meta openAPIOperation) sch
 	case doc.request != nil:
 		op["requestBody"] = schema{"required": true, "content": jsonContent(requestSchema(doc, method, meta.body))}
 	}
-	responses := schema{
-		itoa(doc.status): schema{"description": http.StatusText(doc.status), "headers": requestIDHeader(), "content": jsonContent(doc.response)},
-		"default":        errorResponse(http.StatusInternalServerError),
+	success := schema{"description": http.StatusText(doc.status), "headers": requestIDHeader()}
+	if doc.response != nil { // a 101 has no body
+		success["content"] = jsonContent(doc.response)
 	}
+	responses := schema{itoa(doc.status): success, "default": errorResponse(http.StatusInternalServerError)}
 	for _, code := range errorStatuses(e, doc, meta) {
 		responses[itoa(code)] = errorResponse(code)
 	}
 	op["responses"] = responses
 	if e.public {
 		op["security"] = []any{}
+	}
+	if e.tokenQuery {
+		op["security"] = []any{schema{"apiKey": []any{}}, schema{"bearer": []any{}}, schema{"token": []any{}}}
 	}
 	return op
 }

@@ -1,6 +1,7 @@
 package hookstream
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -37,7 +38,9 @@ const (
 	tagTopics       = "Topics"
 	tagEnvironments = "Environments"
 	tagAPIKeys      = "API keys"
+	tagMetrics      = "Metrics"
 	tagHealth       = "Health"
+	tagFeed         = "Live feed"
 )
 
 // openAPITags describes the tags.
@@ -52,6 +55,8 @@ func openAPITags() []any {
 		{tagTopics, "Publish/subscribe fan-out: topics, their subscriptions, publishing."},
 		{tagEnvironments, "The environments of the organization (org keys manage them)."},
 		{tagAPIKeys, "API keys of the organization's environments."},
+		{tagFeed, "Events and delivery attempts as they happen, over a WebSocket."},
+		{tagMetrics, "Event volume, delivery outcomes and latency, read from hourly rollups the store keeps as it writes."},
 		{tagHealth, "Liveness and this document."},
 	}
 	out := make([]any, len(tags))
@@ -149,6 +154,17 @@ func operationDocs() map[string]openAPIOperation {
 		"DELETE /v1/topics/{id}/subscriptions/{sub_id}": {id: "deleteSubscription", tag: tagTopics, description: "Deliveries the subscription queued are still made."},
 		"POST /v1/topics/{id}/subscriptions/{sub_id}/test": {id: "testSubscription", tag: tagTopics, body: "TestEvent",
 			description: "Runs a sample event through the subscription's rules and transform; nothing is stored or delivered."},
+
+		"GET /v1/ws": {id: "openLiveFeed", tag: tagFeed, errors: []int{http.StatusTooManyRequests},
+			query: []schema{queryParam("token", "The API key, for clients that cannot set headers (browsers); X-API-Key or Authorization: Bearer otherwise.",
+				schema{"type": "string", "maxLength": maxQueryValue})},
+			description: "Upgrades to a WebSocket of JSON text messages. The server sends {\"type\": \"welcome\", \"org_id\", \"env_id\"}; " +
+				"the client sends {\"type\": \"subscribe\" or \"unsubscribe\", \"channel\"} and is answered {\"type\": \"subscribed\" or \"unsubscribed\", \"channel\"} " +
+				"(before any message of the channel) or {\"type\": \"error\", \"channel\", \"error\"}. Channels: events, events:<source_id>, deliveries, " +
+				"deliveries:<destination_id>, and the channel_name of websocket destinations. Messages: {\"type\": \"event\", \"channel\", \"data\": <EventSummary>}, " +
+				"{\"type\": \"delivery\", \"channel\", \"data\": <DeliveryAttempt>}, {\"type\": \"event.delivered\", \"channel\", \"data\": {event_id, destination_id, payload}}; " +
+				"a client behind its buffer gets {\"type\": \"dropped\", \"channel\", \"count\"} in place of the messages it missed. " +
+				"400 without a WebSocket upgrade, 403 for a browser origin not in Config.Feed.OriginPatterns, 429 beyond the connection limits."},
 	}
 	for _, m := range ingestMethods {
 		op := openAPIOperation{
@@ -163,6 +179,7 @@ func operationDocs() map[string]openAPIOperation {
 		}
 		ops[m+" /v1/ingest/{source_id}"] = op
 	}
+	maps.Copy(ops, metricsOperations())
 	return ops
 }
 
@@ -227,6 +244,7 @@ var errorDescriptions = map[int][2]string{
 	http.StatusRequestEntityTooLarge: {"ContentTooLarge", "The body is over the limit (Config.MaxRequestBytes for management requests, Config.MaxBodyBytes for ingest and publish; 1 MiB by default)."},
 	http.StatusUnsupportedMediaType:  {"UnsupportedMediaType", "The body is not JSON (Content-Type must be application/json)."},
 	http.StatusUnprocessableEntity:   {"UnprocessableContent", "The body does not match the source's or topic's JSON Schema; validation_errors lists the violations."},
+	http.StatusTooManyRequests:       {"TooManyRequests", "Over a limit of open connections (the live feed's Config.Feed.MaxConnections and MaxConnectionsPerKey)."},
 	http.StatusInternalServerError:   {"InternalError", "An unexpected error; the detail goes only to the server's log."},
 }
 

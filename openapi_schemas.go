@@ -501,6 +501,7 @@ var typeEnums = sync.OnceValue(func() map[reflect.Type][]any {
 		reflect.TypeFor[AuthType]():           enum(AuthNone, AuthBearer, AuthBasic, AuthAPIKey),
 		reflect.TypeFor[BackoffType]():        enum(BackoffExponential, BackoffLinear, BackoffFixed),
 		reflect.TypeFor[FilterOp]():           enum(OpEq, OpNeq, OpContains, OpGt, OpGte, OpLt, OpLte, OpExists, OpIn),
+		reflect.TypeFor[Granularity]():        enum(GranularityHour, GranularityDay),
 	}
 })
 

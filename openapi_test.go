@@ -456,8 +456,10 @@ func TestHandler_OpenAPI(t *testing.T) {
 			json.Unmarshal(req.res.body, &body)
 			checkAgainstSchema(t, req.key, "$", inline[req.key], body)
 		}
-		for key := range ops {
-			if !exercised[key] {
+		for key, op := range ops {
+			// GET /v1/ws answers 101 without a body (TestHandler_Feed
+			// upgrades).
+			if !exercised[key] && op["responses"].(map[string]any)["101"] == nil {
 				t.Errorf("%s: documented but no request checks its response (add one to openAPIRequests)", key)
 			}
 		}
@@ -597,6 +599,10 @@ func openAPIRequests(t *testing.T, r *Router) []openAPIRequest {
 	da, _ := list[0].(map[string]any)["id"].(string)
 	do("GET /v1/delivery-attempts/{id}", "/v1/delivery-attempts/"+da, testKey, nil)
 	do("POST /v1/delivery-attempts/{id}/retry", "/v1/delivery-attempts/"+da+"/retry", testKey, nil)
+	do("GET /v1/metrics/overview", "/v1/metrics/overview", testKey, nil)
+	do("GET /v1/metrics/volume", "/v1/metrics/volume?source_id="+src, testKey, nil)
+	do("GET /v1/metrics/deliveries", "/v1/metrics/deliveries?granularity=day", testKey, nil)
+	do("GET /v1/metrics/latency", "/v1/metrics/latency?destination_id="+dst, testKey, nil)
 
 	env := id(do("POST /v1/environments", "/v1/environments", testKey, map[string]any{"name": "Staging"}), "environment")
 	do("GET /v1/environments", "/v1/environments", testKey, nil)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/hookstream-go/hookstream/internal/signature"
 	"github.com/hookstream-go/hookstream/store"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Provider delivers messages to destinations of one type. The http type is
@@ -111,6 +113,9 @@ func (p httpProvider) Deliver(ctx context.Context, msg *Message) (*Response, err
 	h.Set("X-hookstream-Event-Id", msg.EventID)
 	h.Set("X-hookstream-Delivery-Attempt", fmt.Sprint(msg.Attempt))
 	h.Set("X-hookstream-Timestamp", mustTime(msg.Timestamp))
+	if trace.SpanContextFromContext(ctx).IsValid() { // the attempt's span
+		traceContext.Inject(ctx, propagation.HeaderCarrier(h))
+	}
 	if err := setAuth(h, dst.AuthType, dst.AuthConfig); err != nil {
 		return nil, err
 	}

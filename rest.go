@@ -22,6 +22,8 @@ import (
 //	rest_resources.go  sources, destinations, connections, environments, keys
 //	rest_topics.go     topics, subscriptions, publish
 //	rest_events.go     ingest, events, delivery attempts, circuits
+//	rest_feed.go       the live feed (GET /v1/ws)
+//	rest_metrics.go    metrics
 //	rest_wire.go       the wire forms of resources (spec §2)
 //	openapi*.go        the OpenAPI document, generated from the above
 
@@ -40,7 +42,10 @@ type endpoint struct {
 	method, path string
 	// public endpoints need no authentication.
 	public bool
-	handle func(w http.ResponseWriter, req *http.Request) error
+	// tokenQuery endpoints also take the API key in the token query
+	// parameter (the live feed: browsers cannot set a WebSocket's headers).
+	tokenQuery bool
+	handle     func(w http.ResponseWriter, req *http.Request) error
 }
 
 // newMux routes every endpoint, and answers a wrong method with 405 (and
@@ -159,6 +164,9 @@ func (r *Router) wrap(e endpoint) http.Handler {
 				r.writeError(w, reqID, errors.New("panic"))
 			}
 		}()
+		if e.tokenQuery {
+			req = withQueryToken(req)
+		}
 		if !e.public {
 			ctx, err := r.authenticate(req)
 			if err != nil {
@@ -207,13 +215,14 @@ type errorBody struct {
 	ValidationErrors []string `json:"validation_errors,omitempty"`
 }
 
-// writeError renders err with its status; errors of unknown kinds become a
-// generic 500 whose detail goes only to the log.
+// writeError renders err with its status; errors of unknown kinds (a
+// failing store, mostly) become a generic 500 whose detail goes only to
+// the log, rate-limited.
 func (r *Router) writeError(w http.ResponseWriter, reqID string, err error) {
 	status, msg := errorStatus(err)
 	body := errorBody{Error: msg, Status: status, RequestID: reqID}
 	if status == http.StatusInternalServerError {
-		r.log.Error("hookstream: internal error", "request_id", reqID, "error", err)
+		r.logStoreError("hookstream: internal error", "request_id", reqID, "error", err)
 	}
 	var se *SchemaError
 	if errors.As(err, &se) {
@@ -266,6 +275,8 @@ func kindStatus(kind error) int {
 		return http.StatusUnsupportedMediaType
 	case errBadRequest:
 		return http.StatusBadRequest
+	case errTooManyRequests:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -273,6 +284,7 @@ func kindStatus(kind error) int {
 var (
 	errUnsupportedMedia = errors.New("unsupported media type")
 	errBadRequest       = errors.New("bad request")
+	errTooManyRequests  = errors.New("too many requests")
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -52,7 +52,9 @@ func (r *Router) endpoints() []endpoint {
 		{method: "GET", path: "/v1/auth/api-keys", handle: r.apiListAPIKeys},
 		{method: "POST", path: "/v1/auth/api-keys", handle: r.apiCreateAPIKey},
 		{method: "DELETE", path: "/v1/auth/api-keys/{id}", handle: r.apiRevokeAPIKey},
-	}, r.topicEndpoints()...)
+
+		{method: "GET", path: "/v1/ws", tokenQuery: true, handle: r.apiFeed},
+	}, append(r.topicEndpoints(), r.metricsEndpoints()...)...)
 }
 
 // Column names that requests may send as JSON-encoded strings.

@@ -128,7 +128,7 @@ func (r *Router) apiPublish(w http.ResponseWriter, req *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := r.Publish(req.Context(), req.PathValue("id"), body)
+	res, err := r.Publish(r.remoteParent(req.Context(), req.Header), req.PathValue("id"), body)
 	if err != nil {
 		return err
 	}

@@ -25,15 +25,21 @@ const (
 // deliveries are all finished (succeeded or dead), with their deliveries
 // and attempts, and forgets dedup keys that expired more than olderThan
 // ago. Events still being delivered are kept whatever their age. It
-// returns how many events it deleted. Run calls it in the background with
-// Config.Retention; call it yourself for a one-off cleanup.
+// also deletes the metrics rollups of hours older than olderThan or
+// MetricsRetention, whichever is longer. It returns how many events it
+// deleted. Run calls it in the background with Config.Retention; call it
+// yourself for a one-off cleanup.
 func (r *Router) PruneEvents(ctx context.Context, olderThan time.Duration) (int, error) {
 	if olderThan <= 0 {
 		return 0, invalid("older_than", "must be positive")
 	}
-	n, err := r.store.PruneEvents(ctx, r.now().Add(-olderThan))
+	now := r.now()
+	n, err := r.store.PruneEvents(ctx, now.Add(-olderThan))
 	if err != nil {
 		return n, fmt.Errorf("prune events: %w", err)
+	}
+	if _, err := r.store.PruneRollups(ctx, now.Add(-max(olderThan, MetricsRetention))); err != nil {
+		return n, fmt.Errorf("prune rollups: %w", err)
 	}
 	return n, nil
 }

@@ -19,7 +19,8 @@ const DefaultConfigTTL = 5 * time.Second
 // routing caches the configuration that the hot paths read: each source
 // with its connections' compiled filters and transforms, and destinations.
 // This process's own configuration writes clear it at once; writes by other
-// processes sharing the store are seen within Config.ConfigTTL.
+// processes sharing the store clear it when the store notifies them
+// (store.ConfigNotifier), and are seen within Config.ConfigTTL in any case.
 type routing struct {
 	r  *Router
 	mu sync.Mutex
@@ -83,6 +84,36 @@ func (r *Router) routes() *routing { return r.routing }
 
 // configChanged drops cached configuration after a write.
 func (r *Router) configChanged() { r.routing.reset() }
+
+// watchConfig drops cached configuration whenever the store says another
+// process wrote some (store.ConfigNotifier), until the returned stop is
+// called; stop waits for the watcher to end. Without notifications,
+// caches expire by Config.ConfigTTL.
+func (r *Router) watchConfig(cn store.ConfigNotifier) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	changed, err := cn.ListenConfig(ctx)
+	if err != nil {
+		cancel()
+		r.log.Error("hookstream: listen for configuration changes; caches expire by Config.ConfigTTL instead", "error", err)
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+				r.configChanged()
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
 
 // lookupCached returns m[id] when fresh, else loads and caches it.
 func lookupCached[T any](rt *routing, m map[string]*cached[T], id string, load func() (T, error)) (T, error) {

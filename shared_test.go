@@ -13,28 +13,38 @@ import (
 
 // sharedStore is a memory store as a store several processes share would
 // look: it offers no LocalQueue, so schedulers lease durably, and it
-// notifies listeners of new work when told to.
+// notifies listeners of new work and of configuration writes.
 type sharedStore struct {
 	store.Store
 	mu        sync.Mutex
-	listeners []chan struct{}
+	listeners []chan struct{} // Listen's
+	config    []chan struct{} // ListenConfig's
 }
 
 func (s *sharedStore) Listen(ctx context.Context) (<-chan struct{}, error) {
-	ch := make(chan struct{}, 1)
-	s.mu.Lock()
-	s.listeners = append(s.listeners, ch)
-	s.mu.Unlock()
-	return ch, nil
+	return s.listen(&s.listeners), nil
 }
 
-func (s *sharedStore) InsertEvent(ctx context.Context, e *store.Event, ds []*store.Delivery) error {
-	if err := s.Store.InsertEvent(ctx, e, ds); err != nil {
+func (s *sharedStore) ListenConfig(ctx context.Context) (<-chan struct{}, error) {
+	return s.listen(&s.config), nil
+}
+
+func (s *sharedStore) listen(list *[]chan struct{}) <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	s.mu.Lock()
+	*list = append(*list, ch)
+	s.mu.Unlock()
+	return ch
+}
+
+// broadcast wakes every channel of list, after a write that succeeded.
+func (s *sharedStore) broadcast(list *[]chan struct{}, err error) error {
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, ch := range s.listeners {
+	for _, ch := range *list {
 		select {
 		case ch <- struct{}{}:
 		default:
@@ -43,7 +53,63 @@ func (s *sharedStore) InsertEvent(ctx context.Context, e *store.Event, ds []*sto
 	return nil
 }
 
-var _ store.Notifier = (*sharedStore)(nil)
+func (s *sharedStore) InsertEvent(ctx context.Context, e *store.Event, ds []*store.Delivery) error {
+	return s.broadcast(&s.listeners, s.Store.InsertEvent(ctx, e, ds))
+}
+
+func (s *sharedStore) Create(ctx context.Context, r store.Resource) error {
+	return s.broadcast(&s.config, s.Store.Create(ctx, r))
+}
+
+func (s *sharedStore) Update(ctx context.Context, r store.Resource) error {
+	return s.broadcast(&s.config, s.Store.Update(ctx, r))
+}
+
+func (s *sharedStore) Delete(ctx context.Context, kind store.Kind, t store.Tenant, id string) error {
+	return s.broadcast(&s.config, s.Store.Delete(ctx, kind, t, id))
+}
+
+var (
+	_ store.Notifier       = (*sharedStore)(nil)
+	_ store.ConfigNotifier = (*sharedStore)(nil)
+)
+
+// TestRouter_ConfigChangedByAnotherRouter: a connection one Router adds
+// routes the other's next ingest at once when the store notifies it, and
+// only after Config.ConfigTTL when it does not.
+func TestRouter_ConfigChangedByAnotherRouter(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name       string
+		notifies   bool
+		deliveries int // of b's ingest right after a's write
+	}{
+		{"notified", true, 2},
+		{"not notified: the cache holds until its TTL", false, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(200) }}
+				var s store.Store = &sharedStore{Store: memory.New()}
+				if !c.notifies {
+					s = memory.New()
+				}
+				a, b, srcID, dstID := twoRouters(t, s, rc, Config{ConfigTTL: time.Hour})
+				ingest(t, b, srcID, `{"n":1}`) // b caches the source's routes
+				if _, err := a.CreateConnection(ctx, ConnectionParams{SourceID: srcID, DestinationID: dstID, Name: ptr("second")}); err != nil {
+					t.Fatal(err)
+				}
+				synctest.Wait() // b's watcher has the notification
+				res := ingestResult(t, b, srcID, `{"n":2}`)
+				if res.Deliveries != c.deliveries {
+					t.Errorf("b's ingest after a added a connection: %d deliveries, want %d", res.Deliveries, c.deliveries)
+				}
+			})
+		})
+	}
+}
 
 // twoRouters returns two Routers on one store, the receiver's
 // destination and a source routed to it.
@@ -57,6 +123,13 @@ func twoRouters(t *testing.T, s store.Store, rc *receiver, cfg Config) (a, b *Ro
 	}
 	if b, err = New(s, &cfg); err != nil {
 		t.Fatal(err)
+	}
+	for _, r := range []*Router{a, b} {
+		t.Cleanup(func() {
+			if err := r.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
 	}
 	src, err := a.CreateSource(ctx, SourceParams{Name: ptr("src")})
 	if err != nil {
@@ -202,6 +275,45 @@ func TestRouter_Run_MaxConcurrencyAcrossProcesses(t *testing.T) {
 			if st := eventStatus(t, a, id); st != store.EventDelivered {
 				t.Errorf("event %s is %q, want delivered", id, st)
 			}
+		}
+	})
+}
+
+// TestRouter_Run_OneProbeAcrossProcesses: two schedulers sharing a store
+// see an open circuit's reset time pass at the same moment; only the one
+// whose half-open transition the store accepted sends the probe, so the
+// failing receiver gets one attempt per reset period, not one per process.
+func TestRouter_Run_OneProbeAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(503) }}
+		a, b, srcID, dstID := twoRouters(t, memory.New(), rc, Config{})
+		ctx := context.Background()
+		const reset = time.Minute
+		if _, err := a.UpdateDestination(ctx, dstID, DestinationParams{
+			CircuitBreakerThreshold: ptr(1), CircuitBreakerResetMS: ptr(int(reset / time.Millisecond)),
+			MaxConcurrency: ptr(1), RetryMaxAttempts: ptr(10), RetryBackoffType: ptr(BackoffFixed), RetryIntervals: []int{1},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			ingest(t, a, srcID, `{"n":1}`)
+		}
+		start := time.Now()
+		runRouter(t, a)
+		runRouter(t, b)
+		time.Sleep(10*reset + reset/2)
+		synctest.Wait()
+		// The circuit opens at the first failure; from then on, each reset
+		// period admits one probe.
+		var probes []time.Duration
+		for _, c := range rc.received() {
+			if at := c.at.Sub(start); at >= reset/2 {
+				probes = append(probes, at)
+			}
+		}
+		if len(probes) != 10 {
+			t.Errorf("%d attempts in 10 reset periods after the circuit opened, want 10 (one probe each): at %v", len(probes), probes)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookstream-go/hookstream/store"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // TopicParams creates or updates a topic. Nil fields keep their value (or
@@ -385,8 +386,10 @@ var errTopicUnavailable = withMessage(ErrNotFound, "Topic not found or inactive"
 // nil, every matching subscriber receives the event at least once. An
 // unknown or inactive topic is ErrNotFound; a body that breaks the
 // topic's schema a *SchemaError.
-func (r *Router) Publish(ctx context.Context, topic string, body []byte) (*PublishResult, error) {
-	ev, deliveries, err := r.preparePublish(ctx, topic, body)
+func (r *Router) Publish(ctx context.Context, topic string, body []byte) (res *PublishResult, err error) {
+	ctx, op := r.startIngest(ctx, "hookstream.publish", nil)
+	defer func() { r.endPublish(ctx, op, res, err) }()
+	ev, deliveries, err := r.preparePublish(ctx, topic, body, op.traceparent)
 	if err != nil {
 		return nil, err
 	}
@@ -394,6 +397,19 @@ func (r *Router) Publish(ctx context.Context, topic string, body []byte) (*Publi
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	return &PublishResult{EventID: ev.ID, Topic: ev.Topic, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil
+}
+
+// endPublish ends the telemetry of a publish.
+func (r *Router) endPublish(ctx context.Context, op ingestOp, res *PublishResult, err error) {
+	var (
+		scope      attribute.KeyValue // the topic's slug once it is known to exist
+		eventID    string
+		deliveries int
+	)
+	if res != nil {
+		scope, eventID, deliveries = attrTopic.String(res.Topic), res.EventID, res.Deliveries
+	}
+	r.endIngest(ctx, op, scope, eventID, deliveries, false, err)
 }
 
 // ErrTxUnsupported is returned by PublishTx when the Router's store cannot
@@ -420,22 +436,31 @@ var ErrTxUnsupported = errors.New("hookstream: the store does not support transa
 // ErrTxUnsupported. Deliveries start once tx commits: the scheduler is woken
 // at commit when tx offers OnCommit, as *bbolt.Tx does, or by the store's
 // notifications (Postgres sends one in tx); otherwise at its next poll.
+// The live feed (Watch, GET /v1/ws) carries the event at commit when tx
+// offers OnCommit, and not at all otherwise.
 // With bbolt, call no other Router method that writes while tx is open:
 // bbolt has one writer at a time, and tx is it.
-func PublishTx[TTx any](ctx context.Context, r *Router, tx TTx, topic string, body []byte) (*PublishResult, error) {
+func PublishTx[TTx any](ctx context.Context, r *Router, tx TTx, topic string, body []byte) (res *PublishResult, err error) {
 	txs, ok := r.store.(store.TxEventInserter[TTx])
 	if !ok {
 		return nil, ErrTxUnsupported
 	}
-	ev, deliveries, err := r.preparePublish(ctx, topic, body)
+	ctx, op := r.startIngest(ctx, "hookstream.publish", nil)
+	defer func() { r.endPublish(ctx, op, res, err) }()
+	ev, deliveries, err := r.preparePublish(ctx, topic, body, op.traceparent)
 	if err != nil {
 		return nil, err
 	}
 	if err := txs.InsertEventTx(ctx, tx, ev, deliveries); err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	if c, ok := any(tx).(interface{ OnCommit(func()) }); ok && len(deliveries) > 0 {
-		c.OnCommit(r.wakeScheduler)
+	if c, ok := any(tx).(interface{ OnCommit(func()) }); ok {
+		if len(deliveries) > 0 {
+			c.OnCommit(r.wakeScheduler)
+		}
+		if r.feed.subscriptions.Load() > 0 {
+			c.OnCommit(func() { r.feed.publishEvent(ev) })
+		}
 	}
 	return &PublishResult{EventID: ev.ID, Topic: ev.Topic, ReceivedAt: ev.ReceivedAt, Deliveries: len(deliveries)}, nil
 }
@@ -456,9 +481,9 @@ func (r *Router) topicSlug(ctx context.Context, topic string) (string, error) {
 	return t.Slug, nil
 }
 
-// preparePublish builds a topic event and its deliveries without storing
-// them.
-func (r *Router) preparePublish(ctx context.Context, topic string, body []byte) (*store.Event, []*store.Delivery, error) {
+// preparePublish builds a topic event, with traceparent, and its
+// deliveries without storing them.
+func (r *Router) preparePublish(ctx context.Context, topic string, body []byte, traceparent string) (*store.Event, []*store.Delivery, error) {
 	slug, err := r.topicSlug(ctx, topic)
 	if err != nil {
 		return nil, nil, err
@@ -485,7 +510,7 @@ func (r *Router) preparePublish(ctx context.Context, topic string, body []byte) 
 	ev := &store.Event{
 		ID: newID(prefixEvent), OrgID: tr.topic.OrgID, EnvID: tr.topic.EnvID, Topic: slug,
 		Method: http.MethodPost, ContentType: "application/json", Body: body,
-		VerificationStatus: "unverified", DedupStatus: store.DedupUnique, ReceivedAt: now,
+		VerificationStatus: "unverified", DedupStatus: store.DedupUnique, ReceivedAt: now, Traceparent: traceparent,
 	}
 	in := newMatchInput(body, ev.ContentType, ev.Method, "", slug, http.Header{"Content-Type": {ev.ContentType}})
 	var deliveries []*store.Delivery

@@ -42,6 +42,10 @@ type Event struct {
 	ReceivedAt time.Time `json:"received_at"`
 	SourceName string    `json:"source_name"`
 	SourceSlug string    `json:"source_slug"`
+	// Traceparent is the W3C trace context of the span that received the
+	// event ("00-<trace id>-<span id>-<flags>"), so its deliveries' spans
+	// join the trace; empty when no tracer provider was installed.
+	Traceparent string `json:"traceparent,omitempty"`
 	// Pending and Dead count the event's deliveries that are not finished
 	// and that ended dead; the store keeps them and derives Status.
 	Pending int `json:"pending"`

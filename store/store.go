@@ -2,7 +2,7 @@
 // interface and the records it keeps. It imports nothing of the root package,
 // so a storage engine can be written against it alone.
 //
-// A Store keeps three kinds of data:
+// A Store keeps four kinds of data:
 //
 //   - configuration resources (sources, destinations, connections, topics,
 //     subscriptions, environments, API keys), all behind the small generic
@@ -10,7 +10,9 @@
 //   - events, written together with their deliveries in one atomic operation;
 //   - the delivery queue: deliveries are leased with an expiry, and every
 //     completion must present the lease token it was given, so a lease that
-//     expired and was handed to another worker can no longer be completed.
+//     expired and was handed to another worker can no longer be completed;
+//   - hourly rollups of events and attempts, kept in the same writes, that
+//     metrics are read from (RollupStore).
 //
 // Every method takes a context first and is atomic on its own. Time is always
 // an argument, never read from the clock, so callers (and tests) control it.
@@ -48,6 +50,7 @@ type Store interface {
 	ResourceStore
 	EventStore
 	Queue
+	RollupStore
 	// Close releases the store. Calls after Close return ErrClosed.
 	Close() error
 }
@@ -166,7 +169,8 @@ type EventStore interface {
 	// remembered until e.DedupUntil. The caller reads e.DedupStatus after.
 	//
 	// Counters: the source's (e.SourceID) event count and last event time,
-	// and each delivery's connection's, are advanced.
+	// and each delivery's connection's, are advanced. So is the event's hourly
+	// rollup (see RollupStore).
 	//
 	// Deliveries with Held set wait (not due) until ReleaseHeld.
 	// It returns ErrConflict when e.ID is taken.
@@ -221,7 +225,8 @@ type Queue interface {
 	// finishes the delivery (success or dead letter) or makes it due again at
 	// Outcome.RetryAt. The event's status follows its deliveries: delivered
 	// when all succeeded, failed when any is dead and none is pending,
-	// processing otherwise. Destination counters advance with each attempt.
+	// processing otherwise. Destination counters and hourly rollups (see
+	// RollupStore) advance with each attempt.
 	// It returns one error per outcome (nil, or ErrLeaseLost when the token
 	// is stale, or ErrNotFound); the returned error is for the write itself.
 	Complete(ctx context.Context, outcomes []Outcome) ([]error, error)
@@ -321,6 +326,39 @@ type Notifier interface {
 	// Listen returns a channel that receives a value whenever deliveries
 	// may have become due, until ctx is done.
 	Listen(ctx context.Context) (<-chan struct{}, error)
+}
+
+// ConfigNotifier is implemented by stores several processes share that can
+// tell a Router when any process wrote configuration (sources,
+// destinations, connections, topics, subscriptions, environments, API
+// keys), so that routing caches are dropped at once rather than when
+// their TTL runs out. Notifications may be lost (a crash between the write
+// and its notification, a lost connection): the TTL still bounds how long
+// a cache is stale.
+type ConfigNotifier interface {
+	// ListenConfig returns a channel that receives a value whenever
+	// configuration may have changed, until ctx is done.
+	ListenConfig(ctx context.Context) (<-chan struct{}, error)
+}
+
+// QueueStater is implemented by stores that can describe their delivery
+// queue in one read, for the queue gauges a Router reports to
+// OpenTelemetry (read at most every few seconds, and only while a meter
+// reader collects). Its cost grows with the number of pending deliveries
+// (an index scan), not with events.
+type QueueStater interface {
+	// QueueStats returns the queue at now.
+	QueueStats(ctx context.Context, now time.Time) (QueueStats, error)
+}
+
+// QueueStats describes the delivery queue.
+type QueueStats struct {
+	// Pending counts the pending deliveries that are not held: due, leased
+	// or waiting for a retry.
+	Pending int
+	// OldestDue is the earliest NextAt not after now of those deliveries
+	// (zero when none is due): how late the queue runs.
+	OldestDue time.Time
 }
 
 // TxEventInserter is implemented by stores that can write an event inside a

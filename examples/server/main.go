@@ -3,11 +3,12 @@
 // PostgreSQL (any number of processes sharing one queue). The web dashboard
 // (Router.Dashboard) is served at /: sign in with an API key.
 //
-//	go run ./examples/server [-addr 127.0.0.1:8080] [-db hookstream.db | -db postgres://user:pass@host:5432/db] [-pg-schema hookstream] [-api-key hs_live_...] [-allow-private-networks] [-max-conns N]
+//	go run ./examples/server [-addr 127.0.0.1:8080] [-db hookstream.db | -db postgres://user:pass@host:5432/db] [-pg-schema hookstream] [-api-key hs_live_...] [-allow-private-networks] [-max-conns N] [-metrics=false] [-access-log]
 //
 // Every flag falls back to an environment variable (HOOKSTREAM_ADDR,
 // HOOKSTREAM_DB, HOOKSTREAM_PG_SCHEMA, HOOKSTREAM_API_KEY,
-// HOOKSTREAM_ALLOW_PRIVATE_NETWORKS, HOOKSTREAM_MAX_CONNS).
+// HOOKSTREAM_ALLOW_PRIVATE_NETWORKS, HOOKSTREAM_MAX_CONNS,
+// HOOKSTREAM_METRICS, HOOKSTREAM_ACCESS_LOG).
 // Without an API key, one is generated on first start and printed once.
 //
 // A -db that starts with postgres:// or postgresql:// is a PostgreSQL
@@ -27,6 +28,13 @@
 // connection is serving a request, the new one is closed. Idle keep-alive
 // connections close after 30 s, request headers must arrive within 10 s and
 // a whole request (a 1 MiB body, say) within 60 s.
+//
+// GET /metrics serves the Router's OpenTelemetry metrics (and the Go
+// runtime's) as Prometheus text, through OpenTelemetry's Prometheus
+// exporter, without an API key; -metrics=false turns it off (a 404).
+// -access-log logs every request at INFO. The start-up line says where the
+// server listens, whether deliveries may reach private networks, and where
+// its metrics are.
 package main
 
 import (
@@ -79,6 +87,9 @@ func run() error {
 	maxConns := flag.Int("max-conns", defaultMaxConns, fmt.Sprintf("most client connections open at once; at the cap the longest idle, "+
 		"else the oldest without a complete request header, is closed for a new one (env HOOKSTREAM_MAX_CONNS; "+
 		"by default 80%% of the open-file limit minus %d)", connlimit.DefaultReserve))
+	metricsOn := flag.Bool("metrics", envBoolOr("HOOKSTREAM_METRICS", true),
+		"serve Prometheus metrics at "+metricsPath+", without an API key (env HOOKSTREAM_METRICS)")
+	accessLog := flag.Bool("access-log", envBoolOr("HOOKSTREAM_ACCESS_LOG", false), "log every request (env HOOKSTREAM_ACCESS_LOG)")
 	flag.Parse()
 	if *maxConns <= 0 {
 		return fmt.Errorf("-max-conns must be positive, got %d", *maxConns)
@@ -91,6 +102,19 @@ func run() error {
 	cfg := &hookstream.Config{Logger: log, AllowPrivateNetworks: *allowPrivate, Retention: *retention}
 	if *retention <= 0 {
 		cfg.Retention = hookstream.KeepForever
+	}
+	var metrics http.Handler
+	if *metricsOn {
+		mp, h, err := newMetrics()
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		defer mp.Shutdown(context.Background())
+		cfg.MeterProvider, metrics = mp, h
+	}
+	var requests *slog.Logger
+	if *accessLog {
+		requests = log
 	}
 	var (
 		router *hookstream.Router
@@ -123,8 +147,9 @@ func run() error {
 	srv := &http.Server{
 		// The REST handler serves /v1/ and answers its unknown paths, and
 		// paths a ServeMux would redirect (//, .., encoded slashes), with
-		// a JSON 404 itself; the dashboard serves every other path.
-		Handler: apiAndDashboard(router),
+		// a JSON 404 itself; GET /metrics serves the metrics and the
+		// dashboard every other path.
+		Handler: serverHandler(apiAndDashboard(router), metrics, requests),
 		// A slow sender has 10 s for the header and 60 s for the whole
 		// request: 1 MiB at 18 KiB/s. net/http starts the write timeout
 		// once the header is read, so it covers the body too, plus 30 s for
@@ -151,7 +176,16 @@ func run() error {
 	if isPostgresURL(*dbPath) {
 		attrs = append(attrs, "schema", *pgSchema)
 	}
-	log.Info("hookstream listening", append(attrs, "max_conns", limiter.Max())...)
+	privateNetworks := "refused (deliveries to loopback and private addresses fail; -allow-private-networks allows them)"
+	if *allowPrivate {
+		privateNetworks = "allowed (-allow-private-networks)"
+	}
+	metricsAt := "off (-metrics=false)"
+	if *metricsOn {
+		metricsAt = "http://" + ln.Addr().String() + metricsPath
+	}
+	attrs = append(attrs, "max_conns", limiter.Max(), "private_networks", privateNetworks, "metrics", metricsAt)
+	log.Info("hookstream listening", attrs...)
 
 	schedulerDone := make(chan error, 1)
 	go func() { schedulerDone <- router.Run(ctx) }()
@@ -275,7 +309,14 @@ func envDuration(name string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-func envBool(name string) bool {
-	b, _ := strconv.ParseBool(os.Getenv(name))
+func envBool(name string) bool { return envBoolOr(name, false) }
+
+// envBoolOr is the boolean in the environment variable, or def when it is
+// unset or not a boolean.
+func envBoolOr(name string, def bool) bool {
+	b, err := strconv.ParseBool(os.Getenv(name))
+	if err != nil {
+		return def
+	}
 	return b
 }

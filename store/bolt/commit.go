@@ -143,12 +143,14 @@ func (e *engine) commit(batch []*request) {
 }
 
 // run runs the functions of the batch in tx. Without journal it stops at
-// the first that fails, returning errFailed.
+// the first that fails, returning errFailed. The rollups the functions
+// that succeed add to are summed and written once each, at the end.
 func (e *engine) run(btx *bbolt.Tx, batch []*request, journaled bool) error {
-	t := &boltTx{tx: btx, names: &e.names}
+	t := &boltTx{tx: btx, names: &e.names, tally: new(kv.Tally)}
 	var (
-		tx kv.Tx = t
-		j  *kv.Journal
+		tx  kv.Tx = t
+		j   *kv.Journal
+		sum kv.Tally
 	)
 	if journaled {
 		j = kv.NewJournal(t)
@@ -159,7 +161,9 @@ func (e *engine) run(btx *bbolt.Tx, batch []*request, journaled bool) error {
 		if j != nil {
 			sp = j.Savepoint()
 		}
+		t.tally.Reset()
 		if r.panic, r.err = call(r.fn, tx); r.err == nil && r.panic == nil {
+			sum.Merge(t.tally)
 			continue
 		}
 		if j == nil {
@@ -168,6 +172,10 @@ func (e *engine) run(btx *bbolt.Tx, batch []*request, journaled bool) error {
 		if err := j.RollbackTo(sp); err != nil {
 			return fmt.Errorf("roll back: %w", err)
 		}
+	}
+	t.tally = nil
+	if err := sum.Write(t); err != nil {
+		return fmt.Errorf("write rollups: %w", err)
 	}
 	if !t.dirty {
 		return errNoWrites
@@ -187,13 +195,19 @@ func call(fn func(kv.Tx) error, tx kv.Tx) (panicked any, err error) {
 // delivery records that grow with a lease.
 const appendedFill = 0.9
 
-// boltTx implements kv.Tx, noting whether it wrote.
+// boltTx implements kv.Tx, noting whether it wrote. In a batch, it is a
+// kv.Tallier: tally gathers the rollups of the write it runs.
 type boltTx struct {
 	tx      *bbolt.Tx
 	names   *[kv.NumBuckets][]byte
 	buckets [kv.NumBuckets]*bucket
 	dirty   bool
+	tally   *kv.Tally
 }
+
+// Tally implements kv.Tallier: nil outside a batch (InsertEventTx), where
+// rollups are written at once.
+func (t *boltTx) Tally() *kv.Tally { return t.tally }
 
 func (t *boltTx) Bucket(id kv.BucketID) kv.Bucket {
 	if b := t.buckets[id]; b != nil {

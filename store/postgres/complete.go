@@ -21,9 +21,11 @@ const (
 	lockEventsSQL     = `SELECT FROM {s}.events WHERE id IN (
 		SELECT event_id FROM {s}.deliveries WHERE id = ANY($1) AND state = 'pending') ORDER BY id FOR UPDATE`
 	// completeSQL applies the outcomes ($1-$6, one element each) whose
-	// token is current and whose attempt ($7-$34) is new: it finishes or
-	// reschedules the deliveries, derives their events' status, stores the
-	// attempts and advances the destinations' counters (shard $35). It
+	// token is current and whose attempt ($7-$34, $36-$37) is new: it
+	// finishes or reschedules the deliveries, derives their events' status,
+	// stores the attempts, advances the destinations' counters (shard $35)
+	// and counts the attempts in their hourly rollups (hour $36, latency
+	// bin $37; in this connection's backend's rows, see 0003_rollups.sql). It
 	// returns each outcome's code: 0 applied, 1 no such delivery, 2 lease
 	// lost, 3 attempt ID taken.
 	completeSQL = `
@@ -34,11 +36,12 @@ WITH o AS MATERIALIZED (
 	SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
 		$14::text[], $15::text[], $16::text[], $17::text[], $18::integer[], $19::integer[], $20::text[], $21::bytea[],
 		$22::boolean[], $23::bigint[], $24::text[], $25::text[], $26::timestamptz[], $27::integer[], $28::timestamptz[],
-		$29::boolean[], $30::timestamptz[], $31::text[], $32::text[], $33::text[], $34::timestamptz[])
+		$29::boolean[], $30::timestamptz[], $31::text[], $32::text[], $33::text[], $34::timestamptz[],
+		$36::timestamptz[], $37::smallint[])
 		WITH ORDINALITY AS a(id, org_id, env_id, event_id, delivery_id, connection_id, subscription_id, destination_id,
 			request_url, request_method, request_headers, request_body_size, response_status, response_headers,
 			response_body, response_body_truncated, duration_ms, status, error, created_at, attempt_number,
-			next_retry_at, is_dlq, dlq_at, trigger, connection_name, destination_name, counted_at, ord)
+			next_retry_at, is_dlq, dlq_at, trigger, connection_name, destination_name, counted_at, hour, bin, ord)
 ), ok AS (
 	SELECT o.* FROM o JOIN {s}.deliveries d ON d.id = o.delivery_id
 	WHERE d.state = 'pending' AND d.lease_token = o.token
@@ -79,6 +82,22 @@ WITH o AS MATERIALIZED (
 		a.is_dlq, a.dlq_at, a.trigger, a.connection_name, a.destination_name
 	FROM u JOIN a ON a.ord = u.ord WHERE u.has_attempt
 	ORDER BY u.ord
+	RETURNING id, org_id, env_id, destination_id, status, is_dlq
+), rolled AS MATERIALIZED (
+	SELECT att.org_id, att.env_id, a.hour, att.destination_id, att.status, att.is_dlq,
+		array_fill(0::bigint, ARRAY[a.bin]) || 1::bigint AS latency
+	FROM att JOIN a ON a.id = att.id
+), dr AS (
+	INSERT INTO {s}.delivery_rollups AS r (org_id, env_id, hour, destination_id, shard,
+		attempts, successes, failures, dead_letters, latency)
+	SELECT org_id, env_id, hour, destination_id, pg_backend_pid(), count(*),
+		count(*) FILTER (WHERE status = 'success'), count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE is_dlq),
+		{s}.histogram_sum(latency)
+	FROM rolled GROUP BY org_id, env_id, hour, destination_id
+	ON CONFLICT (org_id, env_id, hour, destination_id, shard) DO UPDATE SET
+		attempts = r.attempts + excluded.attempts, successes = r.successes + excluded.successes,
+		failures = r.failures + excluded.failures, dead_letters = r.dead_letters + excluded.dead_letters,
+		latency = {s}.histogram_add(r.latency, excluded.latency)
 ), cn AS (
 	INSERT INTO {s}.counters AS c (id, shard, count, last)
 	SELECT u.destination_id, $35::smallint, count(*), max(a.counted_at)
@@ -199,7 +218,7 @@ func (s *Store) queueComplete(b *pgx.Batch, outcomes []store.Outcome) *completio
 	b.Queue(s.sql(lockDeliveriesSQL), ids)
 	b.Queue(s.sql(lockEventsSQL), ids)
 	args := append([]any{ids, tokens, results, retryAt, now, hasAttempt}, att.args()...)
-	args = append(args, s.shard())
+	args = append(args, s.shard(), att.hour, att.bin)
 	b.Queue(s.sql(completeSQL), args...).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
@@ -240,11 +259,14 @@ type attemptArrays struct {
 	dlqAt                                                                   []time.Time
 	trigger, connName, destName                                             []string
 	countedAt                                                               []time.Time
+	hour                                                                    []time.Time
+	bin                                                                     []int16
 }
 
 // add appends attempt a of outcome o (nil for none), with the fields
 // Complete decides: IsDLQ and DLQAt (Outcome.Now by default) of a dead
-// letter, and the counter's time (CreatedAt, or Outcome.Now).
+// letter, the counter's time (CreatedAt, or Outcome.Now), and the hour
+// and latency bin of its rollup.
 func (x *attemptArrays) add(a *store.Attempt, o *store.Outcome) error {
 	var v store.Attempt
 	if a != nil {
@@ -281,6 +303,7 @@ func (x *attemptArrays) add(a *store.Attempt, o *store.Outcome) error {
 	x.created, x.number, x.nextRetry = append(x.created, v.CreatedAt), append(x.number, int32(v.AttemptNumber)), append(x.nextRetry, v.NextRetryAt)
 	x.dlq, x.dlqAt, x.trigger = append(x.dlq, v.IsDLQ), append(x.dlqAt, v.DLQAt), append(x.trigger, text(string(v.Trigger)))
 	x.connName, x.destName, x.countedAt = append(x.connName, text(v.ConnectionName)), append(x.destName, text(v.DestinationName)), append(x.countedAt, counted)
+	x.hour, x.bin = append(x.hour, rollupHour(counted)), append(x.bin, int16(store.HistogramBin(v.DurationMS)))
 	return nil
 }
 

@@ -116,6 +116,16 @@
 // counts on read instead would count pruned events out and cost a scan
 // per read. Event totals per tenant are derived on read (see Caveats).
 //
+// Metrics rollups (0003_rollups.sql: event_rollups and delivery_rollups,
+// one row per tenant, source or destination, hour and shard, latency
+// histograms as arrays) are written by the same statements as the events
+// and attempts they count. Their shard is the writing connection's backend PID, which
+// no other transaction in progress has, so no two writers ever wait for
+// the same rollup row; every minute, CompactRollups folds the rows of
+// past hours into shard 0 (never waiting for a writer: it skips locked
+// rows), so a rollup keeps about one row per hour, and reads sum the
+// shards of the hours they ask for.
+//
 // # Notifications
 //
 // When a write makes deliveries due (InsertEvent with an unheld

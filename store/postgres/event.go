@@ -19,7 +19,7 @@ import (
 const eventCols = `e.id, e.org_id, e.env_id, e.source_id, e.topic, e.method, e.headers, e.query_params,
 	e.content_type, e.source_ip, e.body, e.verification_status, e.verification_error, e.dedup_status,
 	e.dedup_hash, e.dedup_key, e.dedup_until, e.status, e.received_at, e.source_name, e.source_slug,
-	e.pending, e.dead`
+	e.pending, e.dead, e.traceparent`
 
 // eventScan holds the scan targets of an event's columns.
 type eventScan struct {
@@ -32,7 +32,7 @@ func (es *eventScan) targets() []any {
 	return []any{&e.ID, &e.OrgID, &e.EnvID, &e.SourceID, &e.Topic, &e.Method, &es.headers, &es.query,
 		&e.ContentType, &e.SourceIP, &e.Body, &e.VerificationStatus, &e.VerificationError, &e.DedupStatus,
 		&e.DedupHash, &e.DedupKey, &e.DedupUntil, &e.Status, &e.ReceivedAt, &e.SourceName, &e.SourceSlug,
-		&e.Pending, &e.Dead}
+		&e.Pending, &e.Dead, &e.Traceparent}
 }
 
 // event returns the scanned event.
@@ -67,10 +67,12 @@ func unmarshalMap(b []byte, m *map[string]string) error {
 // counters in one statement, so in one round trip and atomically: the
 // dedup key is claimed (or found unexpired: a duplicate, stored without
 // deliveries), the event and deliveries inserted, the source's and
-// connections' counters advanced in one shard. Held deliveries of
-// connections the store has as not paused are not held: those connection
-// rows are locked FOR SHARE, so a resume (Update, which locks the row and
-// then releases held deliveries) runs wholly before or after.
+// connections' counters advanced in one shard, the event counted in its
+// hourly rollup (in the row of this connection's backend, see
+// 0003_rollups.sql). Held deliveries of connections the store has as not
+// paused are not held: those connection rows are locked FOR SHARE, so a
+// resume (Update, which locks the row and then releases held deliveries)
+// runs wholly before or after.
 const insertEventSQL = `
 WITH dd AS (
 	INSERT INTO {s}.dedup_keys AS k (source_id, key, expires_at)
@@ -83,12 +85,12 @@ WITH dd AS (
 ), ev AS (
 	INSERT INTO {s}.events (id, org_id, env_id, source_id, topic, method, headers, query_params,
 		content_type, source_ip, body, verification_status, verification_error, dedup_status,
-		dedup_hash, dedup_key, dedup_until, status, received_at, source_name, source_slug, pending, dead)
+		dedup_hash, dedup_key, dedup_until, status, received_at, source_name, source_slug, pending, dead, traceparent)
 	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
 		CASE WHEN f.dup THEN 'duplicate' WHEN $16 <> '' THEN 'unique' ELSE $14 END,
 		$15, $16, $17,
 		CASE WHEN f.dup OR $21 = 0 THEN 'received' ELSE 'processing' END,
-		$18, $19, $20, CASE WHEN f.dup THEN 0 ELSE $21 END, 0
+		$18, $19, $20, CASE WHEN f.dup THEN 0 ELSE $21 END, 0, $41
 	FROM flag f
 ), conns AS MATERIALIZED (
 	SELECT c.id, c.org_id, c.env_id, c.paused FROM {s}.connections c WHERE c.id = ANY($35::text[]) FOR SHARE
@@ -113,6 +115,10 @@ WITH dd AS (
 	WHERE x.always + CASE WHEN (SELECT dup FROM flag) THEN 0 ELSE x.stored END > 0
 	ORDER BY x.id
 	ON CONFLICT (id, shard) DO UPDATE SET count = c.count + excluded.count, last = greatest(c.last, excluded.last)
+), er AS (
+	INSERT INTO {s}.event_rollups AS r (org_id, env_id, hour, source_id, shard, count)
+	VALUES ($2, $3, $42, $4, pg_backend_pid(), 1)
+	ON CONFLICT (org_id, env_id, hour, source_id, shard) DO UPDATE SET count = r.count + 1
 )
 SELECT f.dup, dl.id, dl.seq, dl.held FROM flag f LEFT JOIN dl ON true`
 
@@ -216,7 +222,7 @@ func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds [
 		text(e.ContentType), text(e.SourceIP), e.Body, text(e.VerificationStatus), text(e.VerificationError), text(e.DedupStatus),
 		text(e.DedupHash), text(e.DedupKey), e.DedupUntil, e.ReceivedAt, text(e.SourceName), text(e.SourceSlug), n,
 		ids, orgs, envs, events, conns, subs, dests, held, nextAt, attempts, triggers, noRetry, created,
-		heldConns, upd, counterIDs, always, s.shard(), stored)
+		heldConns, upd, counterIDs, always, s.shard(), stored, text(e.Traceparent), rollupHour(e.ReceivedAt))
 	if err != nil {
 		return false, insertErr(err)
 	}

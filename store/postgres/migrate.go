@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,24 +48,27 @@ func migrations() ([]migration, error) {
 		ms = append(ms, migration{version: v, name: name, sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d", m.name, m.version, i+1)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s have one version", ms[i-1].name, ms[i].name)
 		}
 	}
 	return ms, nil
 }
 
-// LatestVersion is the schema version this package's migrations reach.
+// LatestVersion is the schema version this package's migrations reach:
+// the highest of their numbers.
 func LatestVersion() int {
 	ms, err := migrations()
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return len(ms)
+	return ms[len(ms)-1].version
 }
 
-// migrate applies the migrations the schema lacks, all in one transaction
+// migrate applies the migrations the schema lacks (those whose versions
+// schema_migrations does not list, so one numbered below an applied one,
+// merged later, is applied too), all in one transaction
 // that first takes an advisory lock of the schema: a second process that
 // opens the store meanwhile waits, then finds them applied. A database
 // whose schema is newer than this package (a newer release migrated it)
@@ -88,11 +92,18 @@ func (s *Store) migrate(ctx context.Context) error {
 		)`)); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		var current int
-		if err := tx.QueryRow(ctx, s.sql(`SELECT coalesce(max(version), 0) FROM {s}.schema_migrations`)).Scan(&current); err != nil {
-			return fmt.Errorf("read schema version: %w", err)
+		rows, err := tx.Query(ctx, s.sql(`SELECT version FROM {s}.schema_migrations`))
+		if err != nil {
+			return fmt.Errorf("read schema versions: %w", err)
 		}
-		for _, m := range ms[min(current, len(ms)):] {
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
+			return fmt.Errorf("read schema versions: %w", err)
+		}
+		for _, m := range ms {
+			if slices.Contains(applied, m.version) {
+				continue
+			}
 			if _, err := tx.Exec(ctx, s.sql(m.sql)); err != nil {
 				return fmt.Errorf("migration %s: %w", m.name, err)
 			}

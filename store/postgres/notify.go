@@ -47,11 +47,34 @@ func (s *Store) runNotifier() {
 	}
 }
 
-// listeners are the channels of Listen, served by one listening
-// connection per Store.
+// configPayload is the payload of a notification that configuration
+// changed; a notification of new work has none.
+const configPayload = "config"
+
+// notifyConfig tells every process's config listeners that configuration
+// changed, after the write committed. A failure is not reported: the other
+// processes' caches then expire by their TTL, as after a lost
+// notification.
+func (s *Store) notifyConfig(ctx context.Context, kind store.Kind) {
+	if !configKinds[kind] {
+		return
+	}
+	_, _ = s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", s.channel, configPayload)
+}
+
+// configKinds are the resource kinds routing caches hold: writes of
+// other kinds notify no one.
+var configKinds = map[store.Kind]bool{
+	store.KindSource: true, store.KindDestination: true, store.KindConnection: true,
+	store.KindTopic: true, store.KindSubscription: true, store.KindEnvironment: true, store.KindAPIKey: true,
+}
+
+// listeners are the channels of Listen and ListenConfig, served by one
+// listening connection per Store.
 type listeners struct {
 	mu      sync.Mutex
-	subs    map[chan struct{}]struct{}
+	subs    map[chan struct{}]struct{} // Listen's
+	config  map[chan struct{}]struct{} // ListenConfig's
 	started bool
 	sealed  bool // by Close: no listener starts any more
 }
@@ -64,11 +87,23 @@ func (l *listeners) seal() {
 	l.sealed = true
 }
 
-// wake sends a value to every listener that has none waiting.
-func (l *listeners) wake() {
+// wake sends a value to every Listen channel that has none waiting.
+func (l *listeners) wake() { l.wakeAll(l.subs) }
+
+// wakeConfig sends a value to every ListenConfig channel that has none
+// waiting.
+func (l *listeners) wakeConfig() { l.wakeAll(l.config) }
+
+// wakeEvery wakes both kinds, for what was missed while nobody listened.
+func (l *listeners) wakeEvery() {
+	l.wake()
+	l.wakeConfig()
+}
+
+func (l *listeners) wakeAll(subs map[chan struct{}]struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for ch := range l.subs {
+	for ch := range subs {
 		select {
 		case ch <- struct{}{}:
 		default:
@@ -86,7 +121,23 @@ func (l *listeners) wake() {
 // missed. The channel is never closed; it receives nothing after ctx is
 // done.
 func (s *Store) Listen(ctx context.Context) (<-chan struct{}, error) {
-	if err := s.begin(ctx, "listen"); err != nil {
+	return s.listen(ctx, "listen", func(l *listeners) map[chan struct{}]struct{} { return l.subs })
+}
+
+// ListenConfig implements store.ConfigNotifier, on the connection that
+// serves Listen: a write of a source, destination, connection, topic,
+// subscription, environment or API key notifies every process once it
+// committed (the write's call returns after the notification is sent).
+// Like Listen's, the channel is woken when the connection is lost and
+// again once listening anew.
+func (s *Store) ListenConfig(ctx context.Context) (<-chan struct{}, error) {
+	return s.listen(ctx, "listen for configuration", func(l *listeners) map[chan struct{}]struct{} { return l.config })
+}
+
+// listen adds a channel to the set of listeners that subs selects,
+// starting the listener on first use.
+func (s *Store) listen(ctx context.Context, op string, subs func(*listeners) map[chan struct{}]struct{}) (<-chan struct{}, error) {
+	if err := s.begin(ctx, op); err != nil {
 		return nil, err
 	}
 	ch := make(chan struct{}, 1)
@@ -94,9 +145,9 @@ func (s *Store) Listen(ctx context.Context) (<-chan struct{}, error) {
 	l.mu.Lock()
 	if l.sealed {
 		l.mu.Unlock()
-		return nil, fmt.Errorf("postgres: listen: %w", store.ErrClosed)
+		return nil, fmt.Errorf("postgres: %s: %w", op, store.ErrClosed)
 	}
-	l.subs[ch] = struct{}{}
+	subs(l)[ch] = struct{}{}
 	if !l.started {
 		l.started = true
 		ready := make(chan struct{})
@@ -114,7 +165,7 @@ func (s *Store) Listen(ctx context.Context) (<-chan struct{}, error) {
 	}
 	context.AfterFunc(ctx, func() {
 		l.mu.Lock()
-		delete(l.subs, ch)
+		delete(subs(l), ch)
 		l.mu.Unlock()
 	})
 	return ch, nil
@@ -140,7 +191,7 @@ func (s *Store) runListener(ready chan struct{}) {
 		_ = err // the connection is lost: poll until a new one listens
 		once()
 		if !first {
-			s.listeners.wake()
+			s.listeners.wakeEvery()
 		}
 		retry.Reset(s.opts.ReconnectInterval)
 		select {
@@ -148,7 +199,7 @@ func (s *Store) runListener(ready chan struct{}) {
 			return
 		case <-retry.C:
 		}
-		s.listeners.wake()
+		s.listeners.wakeEvery()
 	}
 }
 
@@ -165,12 +216,14 @@ func (s *Store) listenOnce(listening func()) error {
 		return err
 	}
 	listening()
-	s.listeners.wake() // whatever became due while nobody listened
+	s.listeners.wakeEvery() // whatever happened while nobody listened
 	for {
 		ctx, cancel := context.WithTimeout(s.ctx, listenerPing)
-		_, err := conn.WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(ctx)
 		cancel()
 		switch {
+		case err == nil && n.Payload == configPayload:
+			s.listeners.wakeConfig()
 		case err == nil:
 			s.listeners.wake()
 		case errors.Is(err, context.DeadlineExceeded) && s.ctx.Err() == nil:

@@ -60,7 +60,8 @@ type Options struct {
 
 // Store is a store.Store in a PostgreSQL database, shared by every process
 // that opens it. Its methods are those of store.Store, store.BatchLeaser,
-// store.Notifier and store.TxEventInserter[pgx.Tx], documented there; the package
+// store.Notifier, store.ConfigNotifier and store.TxEventInserter[pgx.Tx],
+// documented there; the package
 // documentation says what each costs and guarantees.
 type Store struct {
 	pool     *pgxpool.Pool
@@ -86,6 +87,7 @@ var (
 	_ store.Store                   = (*Store)(nil)
 	_ store.BatchLeaser             = (*Store)(nil)
 	_ store.Notifier                = (*Store)(nil)
+	_ store.ConfigNotifier          = (*Store)(nil)
 	_ store.TxEventInserter[pgx.Tx] = (*Store)(nil)
 )
 
@@ -147,12 +149,14 @@ func Open(ctx context.Context, connString string, opts *Options) (*Store, error)
 		notifyReq: make(chan struct{}, 1),
 	}
 	s.listeners.subs = map[chan struct{}]struct{}{}
+	s.listeners.config = map[chan struct{}]struct{}{}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Go(s.runNotifier)
+	s.wg.Go(s.runCompactor)
 	return s, nil
 }
 

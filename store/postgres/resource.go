@@ -193,6 +193,9 @@ func (s *Store) Create(ctx context.Context, r store.Resource) error {
 	case codeForeignKeyViolation:
 		err = store.ErrNotFound
 	}
+	if err == nil {
+		s.notifyConfig(ctx, r.Kind())
+	}
 	return s.wrap(op, err)
 }
 
@@ -367,6 +370,9 @@ func (s *Store) Update(ctx context.Context, r store.Resource) error {
 	case codeForeignKeyViolation:
 		err = store.ErrNotFound
 	}
+	if err == nil {
+		s.notifyConfig(ctx, r.Kind())
+	}
 	if err == nil && released > 0 {
 		s.notify()
 	}
@@ -390,6 +396,8 @@ func (s *Store) Delete(ctx context.Context, kind store.Kind, tn store.Tenant, id
 		err = store.ErrConflict
 	case err == nil && tag.RowsAffected() == 0:
 		err = store.ErrNotFound
+	case err == nil:
+		s.notifyConfig(ctx, kind)
 	}
 	return s.wrap(op, err)
 }

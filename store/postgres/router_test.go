@@ -117,3 +117,54 @@ func TestRouter_TwoProcessesOneDatabase(t *testing.T) {
 	}
 	t.Logf("%d events delivered by two processes, peak in flight %d", n, peak)
 }
+
+// TestRouter_ConfigNotifiedAcrossProcesses: a connection one process adds
+// routes the other's ingests as soon as the notification arrives, long
+// before the other's routing cache would expire (ConfigTTL an hour).
+func TestRouter_ConfigNotifiedAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	schema := newSchema(t)
+	cfg := &hookstream.Config{ConfigTTL: time.Hour}
+	a, err := hookstream.New(open(t, schema, nil), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := hookstream.New(open(t, schema, nil), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	src, err := a.CreateSource(ctx, hookstream.SourceParams{Name: ptr("shop")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := a.CreateDestination(ctx, hookstream.DestinationParams{Name: ptr("rc"), URL: ptr("https://example.com/hooks")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingest := func() int {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := b.Ingest(ctx, src.ID, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Deliveries
+	}
+	if n := ingest(); n != 0 { // b caches the source with no connection
+		t.Fatalf("%d deliveries before any connection", n)
+	}
+	if _, err := a.CreateConnection(ctx, hookstream.ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("c")}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for ingest() == 0 {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("b still routes to no connection 10 s after a created one: no notification reached its cache")
+		}
+		time.Sleep(5 * time.Millisecond) // polling the outcome, with a deadline
+	}
+	t.Logf("b routed to a's new connection %v after it was created", time.Since(start).Round(time.Millisecond))
+}

@@ -125,6 +125,7 @@ func event(tn store.Tenant, id string, received time.Time) *store.Event {
 		ID: id, OrgID: tn.OrgID, EnvID: tn.EnvID, SourceID: "src_1", Method: "POST",
 		Headers: map[string]string{"Content-Type": "application/json"}, ContentType: "application/json",
 		Body: []byte(`{"id":"` + id + `"}`), VerificationStatus: "verified", ReceivedAt: received,
+		Traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	}
 }
 

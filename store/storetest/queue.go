@@ -12,6 +12,7 @@ import (
 func testQueue(t *testing.T, newStore func(t *testing.T) store.Store) {
 	parallel(t, newStore, map[string]func(h *harness){
 		"DueDestinations":             testDueDestinations,
+		"QueueStats":                  testQueueStats,
 		"LeaseOrder":                  testLeaseOrder,
 		"LeasesExclusive":             testLeasesExclusive,
 		"ExpiredLeaseReturns":         testExpiredLease,
@@ -56,6 +57,40 @@ func testDueDestinations(h *harness) {
 	h.lease("dst_4", t0, 10)
 	check(t0, []string{"dst_1"}, leaseExpiry(t0))
 	check(at(30), []string{"dst_1", "dst_2", "dst_4"}, time.Time{})
+}
+
+// testQueueStats checks store.QueueStater, for stores that have it.
+func testQueueStats(h *harness) {
+	t := h.t
+	qs, ok := h.s.(store.QueueStater)
+	if !ok {
+		t.Skip("the store is no store.QueueStater")
+	}
+	check := func(now time.Time, want store.QueueStats) {
+		t.Helper()
+		got, err := qs.QueueStats(h.ctx, now)
+		wantErr(t, "QueueStats", err, nil)
+		if got.Pending != want.Pending || !got.OldestDue.Equal(want.OldestDue) {
+			t.Fatalf("QueueStats(%v) = %+v; want %+v", now, got, want)
+		}
+	}
+	check(t0, store.QueueStats{})
+	e := event(tenantA, "evt_1", t0)
+	ds := []*store.Delivery{
+		delivery(e, "dlv_1", "dst_1"), delivery(e, "dlv_2", "dst_2"), delivery(e, "dlv_3", "dst_3"), delivery(e, "dlv_4", "dst_2"),
+	}
+	ds[0].NextAt = at(-5)
+	ds[1].NextAt = at(10)
+	ds[2].Held = true // not counted: it waits for its connection
+	ds[3].NextAt = at(-2)
+	h.insert(e, ds...)
+	check(t0, store.QueueStats{Pending: 3, OldestDue: at(-5)})
+	check(at(-10), store.QueueStats{Pending: 3})
+	// A finished delivery leaves the queue.
+	leased := h.lease("dst_1", t0, 10)
+	_, err := h.s.Complete(h.ctx, []store.Outcome{outcome(leased[0], store.ResultSuccess, nil, t0)})
+	wantErr(t, "Complete", err, nil)
+	check(t0, store.QueueStats{Pending: 2, OldestDue: at(-2)})
 }
 
 func leaseExpiry(now time.Time) time.Time { return now.Add(leaseTTL) }

@@ -8,8 +8,8 @@ import (
 
 // RunReopen checks that a store keeps its data when closed and opened
 // again: resources, events, deliveries with their leases, attempts,
-// counters, circuits and dedup keys. open is called twice and must open the
-// same data each time; RunReopen closes what it opens.
+// counters, rollups, circuits and dedup keys. open is called twice and
+// must open the same data each time; RunReopen closes what it opens.
 func RunReopen(t *testing.T, open func(t *testing.T) store.Store) {
 	h := &harness{t: t, s: open(t), ctx: t.Context()}
 	paused := connection(tenantA, "con_dst_1", "src_1", "dst_1")
@@ -46,6 +46,11 @@ func RunReopen(t *testing.T, open func(t *testing.T) store.Store) {
 	cs, err := h.s.Counters(h.ctx, []string{"src_1", "con_dst_1", "dst_1"})
 	wantErr(t, "Counters", err, nil)
 	wantEqual(t, "counts", []int64{cs[0].Count, cs[1].Count, cs[2].Count}, []int64{1, 3, 1})
+	q := store.RollupQuery{Tenant: tenantA, From: hour(0), To: hour(1)}
+	wantEqual(t, "event rollups", h.eventRollups(q), []store.EventRollup{er(hour(0), "src_1", 1)})
+	wantEqual(t, "delivery rollups", h.deliveryRollups(q), []store.DeliveryRollup{
+		{Bucket: hour(0), DestinationID: "dst_1", Attempts: 1, Successes: 1, Latency: histogram(0)},
+	})
 	c, err := h.s.GetCircuit(h.ctx, "dst_1")
 	wantErr(t, "GetCircuit", err, nil)
 	circuit.Version, circuit.Epoch = 1, 1

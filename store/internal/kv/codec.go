@@ -23,7 +23,8 @@ import (
 //     for other offsets and for times out of the nanosecond range. Like
 //     JSON, they keep the instant and offset, not the zone's name, and a
 //     time at offset 0 comes back in UTC;
-//   - an event's body is the rest of its record, raw.
+//   - an event's body is the rest of its record, raw, after a flags byte
+//     (records.go).
 //
 // Records written before this format are an 8-byte big-endian sequence
 // number and JSON: their first byte is 0 (for any sequence number below
@@ -218,6 +219,17 @@ func (d *dec) bool() bool {
 		return false
 	}
 	v := d.b[0] == 1
+	d.b = d.b[1:]
+	return v
+}
+
+// u8 reads one raw byte.
+func (d *dec) u8() byte {
+	if d.bad || len(d.b) == 0 {
+		d.bad = true
+		return 0
+	}
+	v := d.b[0]
 	d.b = d.b[1:]
 	return v
 }

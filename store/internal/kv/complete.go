@@ -138,7 +138,10 @@ func complete(tx Tx, o *store.Outcome, events map[string]*touchedEvent, local bo
 	if at.IsZero() {
 		at = o.Now
 	}
-	return bump(tx, d.DestinationID, at)
+	if err := bump(tx, d.DestinationID, at); err != nil {
+		return err
+	}
+	return addRollup(tx, BucketDeliveryRollups, rollupKey(store.Tenant{OrgID: a.OrgID, EnvID: a.EnvID}, a.DestinationID, at), attemptDelta(&a))
 }
 
 // fillAttempt fills the fields of a that name its delivery, when empty,

@@ -130,6 +130,11 @@ const (
 	// as inserted. Keyed by seq, which BucketEventState maps IDs to, so
 	// that its keys always append.
 	BucketEventRecords
+	// BucketEventRollups: org|env|source id|time(hour) → rollup (see
+	// rollup.go).
+	BucketEventRollups
+	// BucketDeliveryRollups: org|env|destination id|time(hour) → rollup.
+	BucketDeliveryRollups
 
 	// NumBuckets is the number of buckets.
 	NumBuckets int = iota
@@ -157,5 +162,5 @@ var Buckets = [NumBuckets]string{
 	"events", "event_state", "event_list", "event_time", "totals", "dedup", "dedup_time",
 	"deliveries", "event_deliveries", "due", "held",
 	"attempts", "attempt_list", "event_attempts", "counters", "circuits",
-	"event_records",
+	"event_records", "event_rollups", "delivery_rollups",
 }

@@ -38,6 +38,7 @@ func newEventWrite(e *store.Event, ds []*store.Delivery) (func(Tx) error, error)
 		d.State, d.LeaseToken, d.Seq = store.DeliveryPending, "", 0
 		deliveryData[i] = encodeDeliveryFields(d)
 	}
+	rollupAt := rollupKey(e.Tenant(), e.SourceID, e.ReceivedAt)
 	return func(tx Tx) error {
 		if tx.Bucket(BucketEventState).Get([]byte(e.ID)) != nil { // every event has one
 			return store.ErrConflict
@@ -78,7 +79,7 @@ func newEventWrite(e *store.Event, ds []*store.Delivery) (func(Tx) error, error)
 				return err
 			}
 		}
-		return nil
+		return addRollup(tx, BucketEventRollups, rollupAt, eventDelta)
 	}, nil
 }
 

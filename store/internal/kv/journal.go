@@ -32,6 +32,15 @@ func (j *Journal) Bucket(id BucketID) Bucket {
 	return b
 }
 
+// Tally is the tally of the transaction the journal writes through, when
+// it is a Tallier.
+func (j *Journal) Tally() *Tally {
+	if t, ok := j.tx.(Tallier); ok {
+		return t.Tally()
+	}
+	return nil
+}
+
 // Savepoint returns a mark to roll back to.
 func (j *Journal) Savepoint() int { return len(j.undo) }
 

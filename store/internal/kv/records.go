@@ -11,8 +11,30 @@ import (
 // elsewhere: an event's Status, Pending and Dead (its state), and those
 // fields of an attempt that repeat its delivery's.
 
+// An event record's fields end with a flags byte saying what follows:
+// tailBody (the body, raw, to the end; a nil body has no flag) and
+// tailTraceparent (the traceparent, a string, before the body). Records
+// written before traceparents existed had a bool there, which reads as
+// these flags.
+const (
+	tailBody        = 1
+	tailTraceparent = 2
+)
+
+// eventTailFlags is the flags byte of e's record.
+func eventTailFlags(e *store.Event) byte {
+	var flags byte
+	if e.Body != nil {
+		flags |= tailBody
+	}
+	if e.Traceparent != "" {
+		flags |= tailTraceparent
+	}
+	return flags
+}
+
 // encodeEvent returns the record of e: every field but ID, Status, Pending
-// and Dead, with the body last, raw.
+// and Dead, with the traceparent (when set) and the body last, raw.
 func encodeEvent(e *store.Event) []byte {
 	w := newEnc(128 + len(e.Body) + 32*(len(e.Headers)+len(e.QueryParams)))
 	w.str(e.OrgID)
@@ -33,7 +55,10 @@ func encodeEvent(e *store.Event) []byte {
 	w.time(e.DedupUntil)
 	w.str(e.SourceName)
 	w.str(e.SourceSlug)
-	w.bool(e.Body != nil)
+	w.b = append(w.b, eventTailFlags(e))
+	if e.Traceparent != "" {
+		w.str(e.Traceparent)
+	}
 	w.b = append(w.b, e.Body...)
 	return w.b
 }
@@ -69,7 +94,14 @@ func decodeEvent(id string, v []byte) (*store.Event, error) {
 	e.DedupUntil = r.time()
 	e.SourceName = r.str()
 	e.SourceSlug = r.str()
-	if r.bool() {
+	flags := r.u8()
+	if flags&^(tailBody|tailTraceparent) != 0 {
+		return nil, errCorrupt
+	}
+	if flags&tailTraceparent != 0 {
+		e.Traceparent = r.str()
+	}
+	if flags&tailBody != 0 {
 		e.Body = copyBytes(r.rest())
 		if e.Body == nil {
 			e.Body = []byte{}

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -32,8 +33,12 @@ func TestRecords_RoundTrip(t *testing.T) {
 	}
 	for _, tm := range times {
 		for _, body := range [][]byte{nil, {}, []byte("\x00\x01raw")} {
-			for _, m := range []map[string]string{nil, {}, {"Content-Type": "application/json", "": "", "X": "\x00"}} {
-				e := &store.Event{
+			for i, m := range []map[string]string{nil, {}, {"Content-Type": "application/json", "": "", "X": "\x00"}} {
+				traceparent := ""
+				if i > 0 {
+					traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+				}
+				e := &store.Event{Traceparent: traceparent,
 					ID: "evt_1", OrgID: "o", EnvID: "e", SourceID: "s", Topic: "t", Method: "MKCOL", Headers: m,
 					QueryParams: m, ContentType: "application/json", SourceIP: "::1", Body: body,
 					VerificationStatus: "verified", VerificationError: "x", DedupStatus: store.DedupUnique,
@@ -66,6 +71,15 @@ func TestRecords_RoundTrip(t *testing.T) {
 		if a = asJSON(t, a); err != nil || seq != 7 || !reflect.DeepEqual(gotA, a) {
 			t.Fatalf("attempt round trip:\n got  %#v, %d, %v\n want %#v", gotA, seq, err, a)
 		}
+	}
+	// A record written before traceparents: its bool before the body is
+	// the body flag alone.
+	old := append([]byte(nil), encodeEvent(&store.Event{OrgID: "o", Body: []byte("raw")})...)
+	if !bytes.HasSuffix(old, []byte("\x01raw")) {
+		t.Fatalf("record %q does not end as before traceparents, with 1 and the body", old)
+	}
+	if got, err := decodeEvent("evt_old", old); err != nil || string(got.Body) != "raw" || got.Traceparent != "" {
+		t.Fatalf("record of before traceparents = %+v, %v", got, err)
 	}
 	st := eventState{seq: 9, received: timeBits(utc), pending: 2, dead: 1, status: store.EventProcessing}
 	if got, ok := readEventState(st.encode()); !ok || got != st {
