@@ -52,6 +52,7 @@ page.on('console', (m) => {
 });
 
 async function shot(name, p = page) {
+  await p.evaluate(() => document.getElementById('toasts').replaceChildren()); // not in the pictures
   await p.screenshot({path: join(shots, `${name}.png`), fullPage: true});
 }
 
@@ -93,15 +94,15 @@ try {
   expect(await page.evaluate(() => sessionStorage.getItem('hookstream.apiKey')) === key, 'the key is in session storage');
   expect(await page.evaluate(() => localStorage.length) === 0, 'nothing in local storage');
 
-  step('create a source (its name carries markup, shown as text)');
+  step('create a source: the API\'s validation message beside the field');
   await go('/sources/new');
-  await page.getByLabel('Name', {exact: true}).fill('Shop <img src=x onerror="window.__xss=1">');
+  await page.getByLabel('Name', {exact: true}).fill('Shop');
   await page.getByLabel('Slug').fill('Bad Slug!');
   await page.getByRole('button', {name: 'Create'}).click();
   await page.locator('.field-error:visible', {hasText: 'slug'}).waitFor(); // the API's message, beside the field
   await page.getByLabel('Slug').fill('shop');
   await page.getByRole('button', {name: 'Create'}).click();
-  await page.getByRole('heading', {name: 'Shop <img src=x onerror="window.__xss=1">'}).waitFor();
+  await page.getByRole('heading', {name: 'Shop'}).waitFor();
   const ingestURL = await page.locator('.facts code').first().textContent();
   expect(/\/v1\/ingest\/src_[0-9a-f]{32}$/.test(ingestURL), `ingest URL ${ingestURL}`);
   const sourceID = ingestURL.split('/').pop();
@@ -256,6 +257,14 @@ try {
   await page.getByRole('button', {name: 'Subscribe', exact: true}).click();
   await page.locator('tbody tr', {hasText: 'Receiver'}).waitFor();
   await shot('topic');
+  await page.locator('tbody tr', {hasText: 'Receiver'}).getByRole('link', {name: 'Playground'}).click();
+  await page.getByText('No stored events: paste a payload').waitFor({state: 'attached'});
+  await page.getByLabel('Payload (edit it, or paste your own)').fill('{"total": 5, "currency": "EUR"}');
+  await page.locator('pre.json', {hasText: '"total": 5'}).waitFor();
+  await page.getByRole('button', {name: 'Add a rule'}).click();
+  await page.getByLabel('Rule 1 field').fill('topic');
+  await page.getByLabel('Rule 1 value').fill('orders');
+  await page.locator('.rule-outcome', {hasText: 'observed "orders"'}).waitFor();
 
   step('the configuration lists, the circuit, the overview');
   await go('/sources');
@@ -274,6 +283,12 @@ try {
   result('metrics', metricsServed ? 'served' : 'not-served');
   await page.waitForFunction(() => document.querySelectorAll('.chart-box .state.loading').length === 0);
   await shot('overview');
+
+  step('names with markup are shown as text');
+  await api('POST', '/sources', {name: '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'});
+  await go('/sources');
+  await page.locator('tbody a', {hasText: '<img src=x onerror="window.__xss=1"><script>'}).waitFor();
+  expect(await page.locator('main script, main img').count() === 0, 'no element made from a name');
 
   step('a narrow screen: the menu folds, tables stack');
   const phone = await context.newPage();
