@@ -115,14 +115,13 @@ function playgroundLink(ev) {
 // connection or subscription), newest attempt first.
 async function loadDeliveries({api, signal}, ev, box) {
   let attempts = [];
+  let note = null;
   try {
     // An event has one delivery per matched route, each at most 11
-    // attempts: 100 covers all but extreme cases, which get a link.
+    // attempts and its manual retries: 100 covers all but extreme cases.
     const res = await api.get('/delivery-attempts', {event_id: ev.id, limit: 100}, {signal});
     attempts = res.delivery_attempts;
-    if (res.pagination.has_more) {
-      box.after(h('p', {class: 'hint'}, `Showing the newest 100 of ${res.pagination.total} attempts.`));
-    }
+    if (res.pagination.has_more) note = h('p', {class: 'hint'}, `Showing the newest 100 of ${res.pagination.total} attempts.`);
   } catch (err) {
     if (err.name === 'AbortError') throw err;
     replace(box, errorState(err, 'The attempts could not be loaded'));
@@ -140,7 +139,7 @@ async function loadDeliveries({api, signal}, ev, box) {
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k).push(a);
   }
-  replace(box, [...groups.values()].map((as) => deliveryCard(api, as, () => loadDeliveries({api, signal}, ev, box))));
+  replace(box, note, [...groups.values()].map((as) => deliveryCard(api, as, () => loadDeliveries({api, signal}, ev, box))));
 }
 
 function deliveryCard(api, attempts, reload) {
