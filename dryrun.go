@@ -25,6 +25,33 @@ type TestParams struct {
 	SourceIP string `json:"source_ip" limit:"64"`
 	// Topic is the topic slug, for subscription dry runs.
 	Topic string `json:"-"`
+
+	// The candidate configuration: a connection or subscription dry run
+	// tests the route as an update with these fields would leave it,
+	// without saving it (the same validation as the update, so a rule or
+	// expression that would not save is the same error). Unset fields keep
+	// the saved values. A source dry run refuses them.
+
+	// FilterRules replaces the saved rules (an empty list: no rules).
+	FilterRules FilterRules `json:"filter_rules" limit:"50"`
+	// TransformEnabled replaces the connection's saved transform_enabled;
+	// subscriptions have none (an empty expression turns theirs off).
+	TransformEnabled *bool `json:"transform_enabled"`
+	// TransformExpression replaces the saved JSONata expression.
+	TransformExpression *string `json:"transform_expression" limit:"65536"`
+}
+
+// candidateField names the first candidate field p sets, or "".
+func (p *TestParams) candidateField() string {
+	switch {
+	case p.FilterRules != nil:
+		return "filter_rules"
+	case p.TransformEnabled != nil:
+		return "transform_enabled"
+	case p.TransformExpression != nil:
+		return "transform_expression"
+	}
+	return ""
 }
 
 // RouteTest is the verdict of a dry run of one connection or subscription.
@@ -66,9 +93,9 @@ type SourceRouteTest struct {
 }
 
 // TestConnection runs a sample event through a connection's filter rules
-// and transform, and reports which rules matched (with the values they
-// saw) and the body its destination would receive. Nothing is stored or
-// delivered.
+// and transform (or the candidate ones p carries), and reports which rules
+// matched (with the values they saw) and the body its destination would
+// receive. Nothing is stored or delivered.
 func (r *Router) TestConnection(ctx context.Context, connectionID string, p TestParams) (*RouteTest, error) {
 	if err := checkLimits(&p); err != nil {
 		return nil, err
@@ -76,6 +103,12 @@ func (r *Router) TestConnection(ctx context.Context, connectionID string, p Test
 	conn := new(store.Connection)
 	if err := r.getResource(ctx, conn, connectionID); err != nil {
 		return nil, storeError(err, "Connection")
+	}
+	if p.candidateField() != "" {
+		candidate := ConnectionParams{FilterRules: p.FilterRules, TransformEnabled: p.TransformEnabled, TransformExpression: p.TransformExpression}
+		if err := r.applyConnection(&candidate, conn); err != nil {
+			return nil, err
+		}
 	}
 	route, err := r.compileConnection(conn)
 	if err != nil {
@@ -85,10 +118,14 @@ func (r *Router) TestConnection(ctx context.Context, connectionID string, p Test
 }
 
 // TestSource dry-runs a sample event through every connection of a
-// source. Nothing is stored or delivered.
+// source, as they are saved (p's candidate fields are refused). Nothing is
+// stored or delivered.
 func (r *Router) TestSource(ctx context.Context, sourceID string, p TestParams) (*SourceTest, error) {
 	if err := checkLimits(&p); err != nil {
 		return nil, err
+	}
+	if field := p.candidateField(); field != "" {
+		return nil, invalid(field, "is for connection and subscription dry runs; a source dry run tests the saved routes")
 	}
 	if _, err := r.GetSource(ctx, sourceID); err != nil {
 		return nil, err

@@ -564,6 +564,10 @@ func fieldDocs() map[reflect.Type]map[string]schema {
 		reflect.TypeFor[TestParams](): {
 			"payload": {"description": "The sample event's body: any JSON value (a JSON string is sent as its text when content_type is not JSON)."},
 			"method":  {"default": http.MethodPost},
+			"filter_rules": {"description": "Candidate rules, tested instead of the saved ones (an empty list: none). " +
+				"Connection and subscription dry runs only; with the other candidate fields, validated as the update would be."},
+			"transform_enabled":    {"description": "Candidate transform_enabled of a connection (subscriptions have none)."},
+			"transform_expression": {"description": "Candidate JSONata expression, tested instead of the saved one. Connection and subscription dry runs only."},
 		},
 		reflect.TypeFor[wireSource](): {
 			"type":                {"enum": sourceTypes},

@@ -297,7 +297,7 @@ func apiSourceTemplates(w http.ResponseWriter, req *http.Request) error {
 
 func (r *Router) apiTestConnection(w http.ResponseWriter, req *http.Request) error {
 	var p TestParams
-	ctx, err := r.decodeBody(w, req, &p)
+	ctx, err := r.decodeBody(w, req, &p, connectionJSONColumns...)
 	if err != nil {
 		return err
 	}

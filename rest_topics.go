@@ -191,7 +191,7 @@ func (r *Router) apiUnsubscribe(w http.ResponseWriter, req *http.Request) error 
 
 func (r *Router) apiTestSubscription(w http.ResponseWriter, req *http.Request) error {
 	var p TestParams
-	ctx, err := r.decodeBody(w, req, &p)
+	ctx, err := r.decodeBody(w, req, &p, "filter_rules")
 	if err != nil {
 		return err
 	}

@@ -338,7 +338,8 @@ func (r *Router) applySubscription(p *SubscribeParams, s *store.Subscription) (e
 }
 
 // TestSubscription dry-runs a sample event through a subscription's
-// filter rules and transform. Nothing is stored or delivered.
+// filter rules and transform (or the candidate ones p carries; a
+// subscription has no TransformEnabled). Nothing is stored or delivered.
 func (r *Router) TestSubscription(ctx context.Context, topic, id string, p TestParams) (*RouteTest, error) {
 	if err := checkLimits(&p); err != nil {
 		return nil, err
@@ -350,6 +351,15 @@ func (r *Router) TestSubscription(ctx context.Context, topic, id string, p TestP
 	t, err := r.GetTopic(ctx, topic)
 	if err != nil {
 		return nil, err
+	}
+	if p.TransformEnabled != nil {
+		return nil, invalid("transform_enabled", "is not a field of subscriptions: an empty transform_expression turns the transform off")
+	}
+	if p.candidateField() != "" {
+		candidate := SubscribeParams{FilterRules: p.FilterRules, TransformExpression: p.TransformExpression}
+		if err := r.applySubscription(&candidate, s); err != nil {
+			return nil, err
+		}
 	}
 	route, err := r.compileSubscription(s)
 	if err != nil {

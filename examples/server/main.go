@@ -1,6 +1,7 @@
 // Command server serves hookstream's full /v1 REST API and delivers events:
 // a complete webhook gateway, on an embedded bbolt file (one process) or on
-// PostgreSQL (any number of processes sharing one queue).
+// PostgreSQL (any number of processes sharing one queue). The web dashboard
+// (Router.Dashboard) is served at /: sign in with an API key.
 //
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-db hookstream.db | -db postgres://user:pass@host:5432/db] [-pg-schema hookstream] [-api-key hs_live_...] [-allow-private-networks] [-max-conns N] [-metrics=false] [-access-log]
 //
@@ -144,10 +145,11 @@ func run() error {
 	defer router.Close()
 
 	srv := &http.Server{
-		// The REST handler serves /v1/ and answers every other path, and
+		// The REST handler serves /v1/ and answers its unknown paths, and
 		// paths a ServeMux would redirect (//, .., encoded slashes), with
-		// a JSON 404 itself.
-		Handler: serverHandler(router.Handler(), metrics, requests),
+		// a JSON 404 itself; GET /metrics serves the metrics and the
+		// dashboard every other path.
+		Handler: serverHandler(apiAndDashboard(router), metrics, requests),
 		// A slow sender has 10 s for the header and 60 s for the whole
 		// request: 1 MiB at 18 KiB/s. net/http starts the write timeout
 		// once the header is read, so it covers the body too, plus 30 s for
@@ -212,6 +214,18 @@ func run() error {
 		return err
 	}
 	return <-schedulerDone
+}
+
+// apiAndDashboard serves the REST API under /v1 and the dashboard at /.
+func apiAndDashboard(router *hookstream.Router) http.Handler {
+	api, dashboard := router.Handler(), router.Dashboard()
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == "/v1" || strings.HasPrefix(req.URL.Path, "/v1/") {
+			api.ServeHTTP(w, req)
+			return
+		}
+		dashboard.ServeHTTP(w, req)
+	})
 }
 
 // bootstrapKey registers the given API key for the default tenant, or,

@@ -34,8 +34,8 @@ func newMetrics() (*sdkmetric.MeterProvider, http.Handler, error) {
 }
 
 // serverHandler routes metricsPath to metrics, when it is not nil, and
-// everything else to the REST API (which answers unknown paths with a JSON
-// 404, /metrics too when metrics are off). With accessLog set, each
+// everything else to api: the REST API and the dashboard (which answer
+// unknown paths with a 404, /metrics too when metrics are off). With accessLog set, each
 // request is logged once answered.
 func serverHandler(api, metrics http.Handler, accessLog *slog.Logger) http.Handler {
 	h := api
