@@ -187,6 +187,9 @@ func (r *Router) Run(ctx context.Context) error {
 		close(results)
 		recorderDone.Wait()
 	}()
+	var replays sync.WaitGroup
+	replays.Go(func() { r.driveReplays(ctx) }) // replay jobs (replay_driver.go)
+	defer replays.Wait()
 
 	// Other processes' new work: the store's notifications, if it has them.
 	var notified <-chan struct{}

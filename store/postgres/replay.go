@@ -168,8 +168,8 @@ func (s *Store) ClaimReplays(ctx context.Context, owner string, now time.Time, t
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		claimed = nil
 		rows, err := tx.Query(ctx, s.sql(`SELECT data FROM {s}.replay_jobs
-			WHERE status = 'running' AND (lease_until <= $1 OR lease_owner = $2)
-			ORDER BY created_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED`), now, owner, max(limit, 0))
+			WHERE status = 'running' AND lease_until <= $1
+			ORDER BY created_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED`), now, max(limit, 0))
 		if err != nil {
 			return err
 		}

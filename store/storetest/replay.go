@@ -217,9 +217,17 @@ func testClaimReplays(h *harness) {
 	wantEqual(t, "first claim", h.claim("p1", t0, 1), []string{"rpl_1"}) // oldest first, any tenant
 	wantEqual(t, "second owner", h.claim("p2", t0, 5), []string{"rpl_2"})
 	wantEqual(t, "nothing left", len(h.claim("p3", t0, 5)), 0)
-	// An owner claims its own jobs again (a restart), not the other's.
-	wantEqual(t, "p1 again", h.claim("p1", t0.Add(time.Second), 5), []string{"rpl_1"}) // and renews its lease
-	// Once p2's lease has expired, anyone may claim its job.
+	wantEqual(t, "not even for an owner", len(h.claim("p1", t0, 5)), 0)
+	// p1 keeps its job by saving it; once p2's lease has expired, anyone
+	// may claim p2's.
+	jobs, err := h.s.ClaimReplays(h.ctx, "p0", at(-10), leaseTTL, 0)
+	wantErr(t, "ClaimReplays of none", err, nil)
+	wantEqual(t, "a claim of none", len(jobs), 0)
+	kept := replayJob(tenantB, "rpl_1", at(-2))
+	kept.LeaseOwner, kept.LeaseUntil = "p1", leaseExpiry(at(1))
+	if _, err := h.s.SaveReplay(h.ctx, kept, "p1"); err != nil {
+		t.Fatalf("SaveReplay = %v", err)
+	}
 	wantEqual(t, "after p2's lease", h.claim("p3", leaseExpiry(t0), 5), []string{"rpl_2"})
 	got := &store.ReplayJob{Meta: store.Meta{ID: "rpl_2", OrgID: tenantA.OrgID, EnvID: tenantA.EnvID}}
 	wantErr(t, "Get", h.s.Get(h.ctx, got), nil)

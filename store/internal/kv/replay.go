@@ -187,7 +187,7 @@ func (s *Store) ClaimReplays(ctx context.Context, owner string, now time.Time, t
 			if err != nil {
 				return err
 			}
-			if job.LeaseOwner == owner || !job.LeaseUntil.After(now) {
+			if !job.LeaseUntil.After(now) {
 				jobs = append(jobs, job)
 			}
 		}

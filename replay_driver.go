@@ -1,0 +1,453 @@
+package hookstream
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/hookstream-go/hookstream/store"
+)
+
+// Replay jobs are driven by Run. Each Run claims running jobs from the
+// store (store.ReplayStore.ClaimReplays: a lease with an expiry, so one
+// process at a time drives a job and a dead process's jobs come back) and
+// drives each on a goroutine of its own: it reads the job's events a page
+// at a time from the cursor stored with the job, sends them paced to the
+// job's rate, and stores the cursor and counters after each page, which
+// also renews the lease. Each event gets a delivery whose ID derives from
+// the job's and the event's (replayDeliveryID), so a page walked again
+// after a restart finds what was sent before it (store.ErrConflict) and
+// counts it instead of sending it again.
+
+const (
+	// replayPageSize is how many events a driver reads, and sends, between
+	// two saves of its progress.
+	replayPageSize = 10
+	// maxReplaysDriven is how many jobs one Run drives at once; the others
+	// wait for a free slot (or another process).
+	maxReplaysDriven = 4
+	// replayClaimInterval is how often Run looks for jobs to claim: those
+	// another process started, or whose driver died.
+	replayClaimInterval = 10 * time.Second
+)
+
+// errReplayCancelled ends a driver whose job was cancelled in this process.
+var errReplayCancelled = errors.New("hookstream: replay cancelled")
+
+// replayHub connects the Go API's replay calls with the Run that drives
+// jobs.
+type replayHub struct {
+	// owner is this Router's name on the jobs it claims.
+	owner string
+	// wakeC tells Run a job was started.
+	wakeC chan struct{}
+	mu    sync.Mutex
+	// driving holds the stop of every job this Router's Run drives.
+	driving map[string]context.CancelCauseFunc
+}
+
+func newReplayHub() *replayHub {
+	return &replayHub{owner: "rtr_" + randomHex(16), wakeC: make(chan struct{}, 1), driving: map[string]context.CancelCauseFunc{}}
+}
+
+// wake tells a running Run to claim jobs now.
+func (h *replayHub) wake() {
+	select {
+	case h.wakeC <- struct{}{}:
+	default:
+	}
+}
+
+// interrupt stops the driver of a cancelled job, if this Router drives it.
+func (h *replayHub) interrupt(id string) {
+	h.mu.Lock()
+	stop := h.driving[id]
+	h.mu.Unlock()
+	if stop != nil {
+		stop(errReplayCancelled)
+	}
+}
+
+// replayLease is how long a driver's claim on a job lasts: enough for a
+// page of the job's events at its rate and the destination's timeout.
+func (r *Router) replayLease(dst *store.Destination, rate int) time.Duration {
+	return r.leaseTTL(dst) + replayPageSize*time.Second/time.Duration(max(rate, 1))
+}
+
+// driveReplays claims and drives replay jobs until ctx is done, then lets
+// the attempts under way end (within Config.DrainTimeout), stores the
+// drivers' progress and gives their claims up, so the next Run, here or
+// elsewhere, resumes the jobs at once.
+func (r *Router) driveReplays(ctx context.Context) {
+	h := r.replays
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	var drivers sync.WaitGroup
+	ended := make(chan string, maxReplaysDriven)
+	ticker := time.NewTicker(replayClaimInterval)
+	defer ticker.Stop()
+	for claim := true; ; {
+		if claim {
+			r.claimReplays(ctx, work, &drivers, ended)
+			claim = false
+		}
+		select {
+		case <-ctx.Done():
+			drain := time.AfterFunc(r.cfg.DrainTimeout, cancelWork)
+			defer drain.Stop()
+			drivers.Wait()
+			return
+		case id := <-ended:
+			h.mu.Lock()
+			delete(h.driving, id)
+			h.mu.Unlock()
+			claim = true
+		case <-h.wakeC:
+			claim = true
+		case <-ticker.C:
+			claim = true
+		}
+	}
+}
+
+// claimReplays claims jobs for the free slots and starts their drivers.
+func (r *Router) claimReplays(ctx, work context.Context, drivers *sync.WaitGroup, ended chan<- string) {
+	h := r.replays
+	h.mu.Lock()
+	free := maxReplaysDriven - len(h.driving)
+	h.mu.Unlock()
+	if free <= 0 {
+		return
+	}
+	jobs, err := r.store.ClaimReplays(ctx, h.owner, r.now(), r.replayLease(nil, 1), free)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Error("hookstream: claim replay jobs", "error", err)
+		}
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, job := range jobs {
+		if h.driving[job.ID] != nil {
+			continue // its lease ran out while this Run drives it: it still does
+		}
+		jobCtx, stop := context.WithCancelCause(ctx)
+		h.driving[job.ID] = stop
+		drivers.Go(func() {
+			defer func() { ended <- job.ID }()
+			defer stop(nil)
+			d := &replayDriver{r: r, job: job, owner: h.owner, interval: time.Second / time.Duration(max(job.RateLimit, 1))}
+			d.run(jobCtx, work)
+		})
+	}
+}
+
+// replayDriver drives one job.
+type replayDriver struct {
+	r     *Router
+	job   *store.ReplayJob // as last saved
+	owner string
+	// next is when the next event may be sent: events go at most one per
+	// interval.
+	next     time.Time
+	interval time.Duration
+}
+
+// replayResult is what became of one event of a page.
+type replayResult int
+
+const (
+	replayUnknown replayResult = iota // not sent, or its outcome not known yet
+	replaySucceeded
+	replayFailed
+)
+
+// run replays the job until it ends, its claim is lost, or ctx is done
+// (Run stops, or the job was cancelled here). Attempts, and the stores of
+// their outcomes, run under work, which outlives ctx.
+func (d *replayDriver) run(ctx, work context.Context) {
+	r, job := d.r, d.job
+	d.next = time.Now()
+	for job.Processed < job.Total {
+		dst, failure := d.destination(ctx, work)
+		if dst == nil {
+			if failure != "" {
+				d.finish(work, store.ReplayFailed, failure)
+			} else {
+				d.stop(ctx, work, 0, 0)
+			}
+			return
+		}
+		q := replayQuery(job, job.Tenant())
+		q.Cursor, q.Limit = job.Cursor, min(replayPageSize, job.Total-job.Processed)
+		page, err := r.store.ReplayEvents(ctx, q)
+		switch {
+		case errors.Is(err, store.ErrInvalidCursor):
+			d.finish(work, store.ReplayFailed, "the store refused the job's cursor")
+			return
+		case err != nil:
+			if ctx.Err() == nil {
+				r.log.Error("hookstream: read replay events", "replay_id", job.ID, "error", err)
+			}
+			if !sleep(ctx, r.cfg.PollInterval) {
+				d.stop(ctx, work, 0, 0)
+				return
+			}
+			continue
+		case len(page.Events) == 0:
+			d.finish(work, store.ReplayCompleted, "") // events deleted meanwhile: fewer than counted
+			return
+		}
+		succeeded, failed, complete := d.sendPage(ctx, work, dst, page.Events)
+		if !complete {
+			if ctx.Err() != nil {
+				d.stop(ctx, work, succeeded, failed)
+				return
+			}
+			continue // a store error: the page again, its sent events counted, not resent
+		}
+		d.count(succeeded, failed)
+		job.Cursor = page.NextCursor
+		if page.NextCursor == "" {
+			break
+		}
+		if !d.save(work, dst) {
+			return
+		}
+	}
+	d.finish(work, store.ReplayCompleted, "")
+}
+
+// destination returns the job's destination once it is active (a paused
+// or disabled destination holds the replay, as it holds deliveries), or
+// nil with why the job fails (its destination or connection was
+// deleted), or nil alone when ctx ended first.
+func (d *replayDriver) destination(ctx, work context.Context) (*store.Destination, string) {
+	r, job := d.r, d.job
+	for {
+		dst, err := r.routes().destination(ctx, job.DestinationID)
+		switch {
+		case err != nil:
+			if ctx.Err() == nil {
+				r.log.Error("hookstream: load replay destination", "replay_id", job.ID, "error", err)
+			}
+		case dst == nil || dst.OrgID != job.OrgID || dst.EnvID != job.EnvID:
+			return nil, "destination no longer exists"
+		case Status(dst.Status) == StatusActive:
+			if job.ConnectionID == "" {
+				return dst, ""
+			}
+			route, err := r.routes().route(ctx, &store.Delivery{ConnectionID: job.ConnectionID})
+			if err == nil && route.connectionID == "" {
+				return nil, "connection no longer exists"
+			}
+			if err == nil {
+				return dst, ""
+			}
+		}
+		if time.Until(job.LeaseUntil) < r.replayLease(dst, job.RateLimit)/2 && !d.save(work, dst) {
+			return nil, ""
+		}
+		if !sleep(ctx, r.cfg.PollInterval) {
+			return nil, ""
+		}
+	}
+}
+
+// sendPage sends a page of events, paced, with at most the destination's
+// max_concurrency in flight, and counts their outcomes; complete is false
+// when some event's outcome is not known (ctx ended, or the store failed).
+func (d *replayDriver) sendPage(ctx, work context.Context, dst *store.Destination, events []*store.Event) (succeeded, failed int, complete bool) {
+	results := make([]replayResult, len(events))
+	slots := make(chan struct{}, max(dst.MaxConcurrency, 1))
+	var wg sync.WaitGroup
+	started := 0
+	for i, ev := range events {
+		if !d.pace(ctx) {
+			break
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		started++
+		wg.Go(func() {
+			defer func() { <-slots }()
+			results[i] = d.replayEvent(ctx, work, dst, ev)
+		})
+	}
+	wg.Wait()
+	complete = started == len(events)
+	for _, res := range results[:started] {
+		switch res {
+		case replaySucceeded:
+			succeeded++
+		case replayFailed:
+			failed++
+		default:
+			complete = false
+		}
+	}
+	return succeeded, failed, complete
+}
+
+// pace waits until the next event may be sent, and reserves its turn;
+// false when ctx ended first.
+func (d *replayDriver) pace(ctx context.Context) bool {
+	if !sleep(ctx, time.Until(d.next)) {
+		return false
+	}
+	if now := time.Now(); d.next.Before(now) {
+		d.next = now // late (a slow attempt held a slot): no burst to catch up
+	}
+	d.next = d.next.Add(d.interval)
+	return true
+}
+
+// replayEvent sends one event as a new delivery of it, one attempt, not
+// retried; or, when a run before a restart made that delivery already,
+// waits for its outcome instead.
+func (d *replayDriver) replayEvent(ctx, work context.Context, dst *store.Destination, ev *store.Event) replayResult {
+	r, rj := d.r, d.job
+	now := r.now()
+	dl := &store.Delivery{
+		ID: replayDeliveryID(rj, ev.ID), OrgID: rj.OrgID, EnvID: rj.EnvID, EventID: ev.ID,
+		ConnectionID: rj.ConnectionID, DestinationID: rj.DestinationID, Trigger: store.TriggerReplay, NoRetry: true,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	leased, err := r.store.AddDelivery(work, dl, now, r.leaseTTL(dst))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return replayFailed // the event was deleted (pruned) after the page was read
+	case errors.Is(err, store.ErrConflict):
+		return d.await(ctx, work, dl.ID)
+	case err != nil:
+		r.log.Error("hookstream: add replay delivery", "replay_id", rj.ID, "event_id", ev.ID, "error", err)
+		return replayUnknown
+	}
+	f := r.attempt(work, job{d: leased, ev: ev, dst: dst})
+	errs, err := r.store.Complete(work, []store.Outcome{f.outcome})
+	if err == nil {
+		err = errs[0]
+	}
+	if err != nil {
+		// Its lease hands it to the queue, which attempts it once.
+		r.log.Error("hookstream: record replay attempt", "replay_id", rj.ID, "delivery_id", dl.ID, "error", err)
+		return d.await(ctx, work, dl.ID)
+	}
+	switch f.outcome.Result {
+	case store.ResultSuccess:
+		return replaySucceeded
+	case store.ResultDead:
+		return replayFailed
+	}
+	return d.await(ctx, work, dl.ID) // given back to the queue (the store failed)
+}
+
+// await waits for a replay delivery made earlier to finish, polling the
+// store: it is the queue's now (its lease expires, then the scheduler of
+// any process attempts it, once).
+func (d *replayDriver) await(ctx, work context.Context, id string) replayResult {
+	for {
+		dl, err := d.r.store.GetDelivery(work, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return replayUnknown
+		case err == nil && dl.State == store.DeliverySucceeded:
+			return replaySucceeded
+		case err == nil && dl.State == store.DeliveryDead:
+			return replayFailed
+		}
+		if !sleep(ctx, d.r.cfg.PollInterval) {
+			return replayUnknown
+		}
+	}
+}
+
+// save stores the job's progress and renews its claim; false when the
+// driver must stop: the job was cancelled, or another process claimed it.
+func (d *replayDriver) save(work context.Context, dst *store.Destination) bool {
+	now := d.r.now()
+	d.job.UpdatedAt, d.job.LeaseUntil = now, now.Add(d.r.replayLease(dst, d.job.RateLimit))
+	return d.store(work)
+}
+
+// stop ends a driver whose Run stops, or whose job was cancelled here: it
+// stores the progress of the pages it completed and gives the claim up,
+// so the next Run resumes the job at once (the events of an unfinished
+// page are counted then, not sent again). A cancelled job counts the
+// events its last page sent. After the drain timed out (work done), the
+// store is not written: the claim expires by itself.
+func (d *replayDriver) stop(ctx, work context.Context, succeeded, failed int) {
+	if errors.Is(context.Cause(ctx), errReplayCancelled) {
+		d.count(succeeded, failed)
+	}
+	d.job.UpdatedAt, d.job.LeaseUntil = d.r.now(), time.Time{}
+	d.store(work)
+}
+
+// count adds a page's outcomes to the job's counters.
+func (d *replayDriver) count(succeeded, failed int) {
+	d.job.Processed += succeeded + failed
+	d.job.Succeeded += succeeded
+	d.job.Failed += failed
+}
+
+// finish ends the job with a final status.
+func (d *replayDriver) finish(work context.Context, status, failure string) {
+	now := d.r.now()
+	d.job.Status, d.job.Error, d.job.CompletedAt, d.job.UpdatedAt = status, failure, now, now
+	d.job.LeaseOwner, d.job.LeaseUntil = "", time.Time{}
+	d.store(work)
+}
+
+// store saves the job; false when the driver must stop.
+func (d *replayDriver) store(work context.Context) bool {
+	saved, err := d.r.store.SaveReplay(work, d.job, d.owner)
+	switch {
+	case errors.Is(err, store.ErrLeaseLost):
+		return false
+	case err != nil:
+		d.r.log.Error("hookstream: save replay progress", "replay_id", d.job.ID, "error", err)
+		return true // the next save may work; the claim expires if none does
+	}
+	*d.job = *saved
+	return saved.Status == store.ReplayRunning
+}
+
+// sleep waits for d, or for ctx; false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// replayDeliveryID is the ID of the delivery a replay job makes of an
+// event: always the same for a job and an event, so that a job resumed
+// after a restart finds what it sent before (store.ErrConflict) instead
+// of sending it again. Its time part is the job's start, as a delivery
+// ID's is its creation (newOrderedID), so a job's deliveries are stored
+// together; the rest is a SHA-256 of both IDs.
+func replayDeliveryID(job *store.ReplayJob, eventID string) string {
+	sum := sha256.Sum256([]byte(job.ID + "/" + eventID))
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(max(job.StartedAt.UnixMilli(), 0))<<16)
+	copy(b[6:], sum[:10])
+	return prefixDelivery + hex.EncodeToString(b[:])
+}
