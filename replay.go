@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookstream-go/hookstream/store"
@@ -73,6 +74,10 @@ func (p *ReplayParams) UnmarshalJSON(data []byte) error {
 		To   json.RawMessage `json:"to"`
 	}
 	if err := json.Unmarshal(data, &wire); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			te.Field = strings.TrimPrefix(te.Field, "plain.") // named as the API spells it
+		}
 		return err
 	}
 	*p = ReplayParams(wire.plain)

@@ -205,11 +205,16 @@ func (d *replayDriver) run(ctx, work context.Context) {
 		}
 		succeeded, failed, complete := d.sendPage(ctx, work, dst, page.Events)
 		if !complete {
-			if ctx.Err() != nil {
+			switch failure := d.gone(ctx); {
+			case ctx.Err() != nil:
 				d.stop(ctx, work, succeeded, failed)
-				return
+			case failure != "":
+				d.count(succeeded, failed)
+				d.finish(work, store.ReplayFailed, failure)
+			default:
+				continue // a store error: the page again, its sent events counted, not resent
 			}
-			continue // a store error: the page again, its sent events counted, not resent
+			return
 		}
 		d.count(succeeded, failed)
 		job.Cursor = page.NextCursor
@@ -231,24 +236,15 @@ func (d *replayDriver) destination(ctx, work context.Context) (*store.Destinatio
 	r, job := d.r, d.job
 	for {
 		dst, err := r.routes().destination(ctx, job.DestinationID)
-		switch {
-		case err != nil:
-			if ctx.Err() == nil {
-				r.log.Error("hookstream: load replay destination", "replay_id", job.ID, "error", err)
+		if err == nil {
+			if failure := d.gone(ctx); failure != "" {
+				return nil, failure
 			}
-		case dst == nil || dst.OrgID != job.OrgID || dst.EnvID != job.EnvID:
-			return nil, "destination no longer exists"
-		case Status(dst.Status) == StatusActive:
-			if job.ConnectionID == "" {
+			if Status(dst.Status) == StatusActive {
 				return dst, ""
 			}
-			route, err := r.routes().route(ctx, &store.Delivery{ConnectionID: job.ConnectionID})
-			if err == nil && route.connectionID == "" {
-				return nil, "connection no longer exists"
-			}
-			if err == nil {
-				return dst, ""
-			}
+		} else if ctx.Err() == nil {
+			r.log.Error("hookstream: load replay destination", "replay_id", job.ID, "error", err)
 		}
 		if time.Until(job.LeaseUntil) < r.replayLease(dst, job.RateLimit)/2 && !d.save(work, dst) {
 			return nil, ""
@@ -257,6 +253,22 @@ func (d *replayDriver) destination(ctx, work context.Context) (*store.Destinatio
 			return nil, ""
 		}
 	}
+}
+
+// gone says why the job cannot go on, if its destination or connection
+// was deleted (as the routing cache sees it: this process's deletes at
+// once, others' within Config.ConfigTTL).
+func (d *replayDriver) gone(ctx context.Context) string {
+	job := d.job
+	if dst, err := d.r.routes().destination(ctx, job.DestinationID); err == nil && (dst == nil || dst.OrgID != job.OrgID || dst.EnvID != job.EnvID) {
+		return "destination no longer exists"
+	}
+	if job.ConnectionID != "" {
+		if route, err := d.r.routes().route(ctx, &store.Delivery{ConnectionID: job.ConnectionID}); err == nil && route.connectionID == "" {
+			return "connection no longer exists"
+		}
+	}
+	return ""
 }
 
 // sendPage sends a page of events, paced, with at most the destination's
@@ -268,7 +280,7 @@ func (d *replayDriver) sendPage(ctx, work context.Context, dst *store.Destinatio
 	var wg sync.WaitGroup
 	started := 0
 	for i, ev := range events {
-		if !d.pace(ctx) {
+		if !d.pace(ctx) || d.gone(ctx) != "" {
 			break
 		}
 		select {

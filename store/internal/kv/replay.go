@@ -40,7 +40,8 @@ func walkReplay(tx Tx, q *store.ReplayQuery, after []byte, fn func(k []byte, att
 	}
 	last := ^timeBits(q.To)
 	c := tx.Bucket(BucketEventList).Cursor()
-	k, v := c.Seek(bound)
+	k, _ := c.Seek(bound)
+	var v []byte
 	if k == nil {
 		k, v = c.Last()
 	} else {
