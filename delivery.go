@@ -144,6 +144,7 @@ func (r *Router) Run(ctx context.Context) error {
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Go(func() { r.retain(bgCtx) })
+	background.Go(func() { r.driveReplays(bgCtx) }) // replay jobs (replay_driver.go)
 	defer background.Wait()
 	defer stopBackground()
 	workers := r.cfg.Workers
@@ -187,9 +188,6 @@ func (r *Router) Run(ctx context.Context) error {
 		close(results)
 		recorderDone.Wait()
 	}()
-	var replays sync.WaitGroup
-	replays.Go(func() { r.driveReplays(ctx) }) // replay jobs (replay_driver.go)
-	defer replays.Wait()
 
 	// Other processes' new work: the store's notifications, if it has them.
 	var notified <-chan struct{}
