@@ -100,6 +100,9 @@ func (r *Router) driveReplays(ctx context.Context) {
 			drain := time.AfterFunc(r.cfg.DrainTimeout, cancelWork)
 			defer drain.Stop()
 			drivers.Wait()
+			h.mu.Lock()
+			clear(h.driving) // for the next Run
+			h.mu.Unlock()
 			return
 		case id := <-ended:
 			h.mu.Lock()
@@ -183,6 +186,9 @@ func (d *replayDriver) run(ctx, work context.Context) {
 			}
 			return
 		}
+		if !d.renew(work, dst) {
+			return
+		}
 		q := replayQuery(job, job.Tenant())
 		q.Cursor, q.Limit = job.Cursor, min(replayPageSize, job.Total-job.Processed)
 		page, err := r.store.ReplayEvents(ctx, q)
@@ -246,10 +252,7 @@ func (d *replayDriver) destination(ctx, work context.Context) (*store.Destinatio
 		} else if ctx.Err() == nil {
 			r.log.Error("hookstream: load replay destination", "replay_id", job.ID, "error", err)
 		}
-		if time.Until(job.LeaseUntil) < r.replayLease(dst, job.RateLimit)/2 && !d.save(work, dst) {
-			return nil, ""
-		}
-		if !sleep(ctx, r.cfg.PollInterval) {
+		if !d.renew(work, dst) || !sleep(ctx, r.cfg.PollInterval) {
 			return nil, ""
 		}
 	}
@@ -382,6 +385,15 @@ func (d *replayDriver) await(ctx, work context.Context, id string) replayResult 
 			return replayUnknown
 		}
 	}
+}
+
+// renew saves the job when less than half of its lease is left (a
+// page's save renews it too); false when the driver must stop.
+func (d *replayDriver) renew(work context.Context, dst *store.Destination) bool {
+	if d.job.LeaseUntil.Sub(d.r.now()) >= d.r.replayLease(dst, d.job.RateLimit)/2 {
+		return true
+	}
+	return d.save(work, dst)
 }
 
 // save stores the job's progress and renews its claim; false when the

@@ -460,3 +460,45 @@ func TestHandler_Replay(t *testing.T) {
 		t.Errorf("B lists A's jobs: %v", jobs)
 	}
 }
+
+// TestRouter_Replay_PausedDestinationAndRunAgain holds a job while its
+// destination is paused, and resumes it in a second Run of the same
+// Router.
+func TestRouter_Replay_PausedDestinationAndRunAgain(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(200) }}
+		r := replayRouter(t, rc)
+		ctx := context.Background()
+		_, dstID, _ := replaySetup(t, r, 20)
+		if _, err := r.UpdateDestination(ctx, dstID, DestinationParams{Status: ptr(StatusPaused)}); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		job, err := r.StartReplay(ctx, ReplayParams{DestinationID: dstID, From: now.Add(-time.Hour), To: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan error)
+		go func() { done <- r.Run(runCtx) }()
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if n := len(rc.received()); n != 0 {
+			t.Fatalf("%d events sent to a paused destination", n)
+		}
+		stop()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.UpdateDestination(ctx, dstID, DestinationParams{Status: ptr(StatusActive)}); err != nil {
+			t.Fatal(err)
+		}
+		runRouter(t, r)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := getReplay(t, r, job.ID); got.Status != ReplayCompleted || got.Processed != 20 || len(rc.received()) != 20 {
+			t.Errorf("job %+v after %d calls", got, len(rc.received()))
+		}
+	})
+}
