@@ -144,7 +144,6 @@ func (r *Router) Run(ctx context.Context) error {
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Go(func() { r.retain(bgCtx) })
-	background.Go(func() { r.driveReplays(bgCtx) }) // replay jobs (replay_driver.go)
 	defer background.Wait()
 	defer stopBackground()
 	workers := r.cfg.Workers
@@ -166,6 +165,7 @@ func (r *Router) Run(ctx context.Context) error {
 			defer r.handoff.stop()
 		}
 	}
+	background.Go(func() { r.driveReplays(bgCtx, s.local) }) // replay jobs (replay_driver.go)
 	// Attempts and their records outlive ctx: an attempt under way
 	// finishes and is recorded, within Config.DrainTimeout.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))

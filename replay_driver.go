@@ -35,6 +35,11 @@ const (
 	replayClaimInterval = 10 * time.Second
 )
 
+// localReplayOwner is the name on the jobs of a store only one process can
+// use (store.LocalQueue) of the Run that keeps its leases in memory: a
+// claim under that name left by a crash is the next local Run's at once.
+const localReplayOwner = "local"
+
 // errReplayCancelled ends a driver whose job was cancelled in this process.
 var errReplayCancelled = errors.New("hookstream: replay cancelled")
 
@@ -81,9 +86,15 @@ func (r *Router) replayLease(dst *store.Destination, rate int) time.Duration {
 // driveReplays claims and drives replay jobs until ctx is done, then lets
 // the attempts under way end (within Config.DrainTimeout), stores the
 // drivers' progress and gives their claims up, so the next Run, here or
-// elsewhere, resumes the jobs at once.
-func (r *Router) driveReplays(ctx context.Context) {
+// elsewhere, resumes the jobs at once. local says the Run keeps a local
+// queue's leases in memory: it claims under localReplayOwner, so the jobs
+// a crashed local Run held are its own at once.
+func (r *Router) driveReplays(ctx context.Context, local bool) {
 	h := r.replays
+	owner := h.owner
+	if local {
+		owner = localReplayOwner
+	}
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	var drivers sync.WaitGroup
@@ -92,7 +103,7 @@ func (r *Router) driveReplays(ctx context.Context) {
 	defer ticker.Stop()
 	for claim := true; ; {
 		if claim {
-			r.claimReplays(ctx, work, &drivers, ended)
+			r.claimReplays(ctx, work, owner, local, &drivers, ended)
 			claim = false
 		}
 		select {
@@ -118,15 +129,17 @@ func (r *Router) driveReplays(ctx context.Context) {
 }
 
 // claimReplays claims jobs for the free slots and starts their drivers.
-func (r *Router) claimReplays(ctx, work context.Context, drivers *sync.WaitGroup, ended chan<- string) {
+func (r *Router) claimReplays(ctx, work context.Context, owner string, local bool, drivers *sync.WaitGroup, ended chan<- string) {
 	h := r.replays
 	h.mu.Lock()
-	free := maxReplaysDriven - len(h.driving)
+	driving := len(h.driving)
 	h.mu.Unlock()
-	if free <= 0 {
+	if driving >= maxReplaysDriven {
 		return
 	}
-	jobs, err := r.store.ClaimReplays(ctx, h.owner, r.now(), r.replayLease(nil, 1), free)
+	// The jobs this Run drives come back too (they are owner's): room for
+	// them, and for the free slots.
+	jobs, err := r.store.ClaimReplays(ctx, owner, r.now(), r.replayLease(nil, 1), maxReplaysDriven)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Error("hookstream: claim replay jobs", "error", err)
@@ -136,15 +149,15 @@ func (r *Router) claimReplays(ctx, work context.Context, drivers *sync.WaitGroup
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, job := range jobs {
-		if h.driving[job.ID] != nil {
-			continue // its lease ran out while this Run drives it: it still does
+		if h.driving[job.ID] != nil || len(h.driving) >= maxReplaysDriven {
+			continue // driven already, or no slot: its claim expires unused
 		}
 		jobCtx, stop := context.WithCancelCause(ctx)
 		h.driving[job.ID] = stop
 		drivers.Go(func() {
 			defer func() { ended <- job.ID }()
 			defer stop(nil)
-			d := &replayDriver{r: r, job: job, owner: h.owner, interval: time.Second / time.Duration(max(job.RateLimit, 1))}
+			d := &replayDriver{r: r, job: job, owner: owner, local: local, interval: time.Second / time.Duration(max(job.RateLimit, 1))}
 			d.run(jobCtx, work)
 		})
 	}
@@ -155,6 +168,8 @@ type replayDriver struct {
 	r     *Router
 	job   *store.ReplayJob // as last saved
 	owner string
+	// local: the Run keeps a local queue's leases in memory (see takeOver).
+	local bool
 	// next is when the next event may be sent: events go at most one per
 	// interval.
 	next     time.Time
@@ -339,11 +354,15 @@ func (d *replayDriver) replayEvent(ctx, work context.Context, dst *store.Destina
 		CreatedAt: now, UpdatedAt: now,
 	}
 	leased, err := r.store.AddDelivery(work, dl, now, r.leaseTTL(dst))
+	if errors.Is(err, store.ErrConflict) {
+		if leased, err = d.takeOver(work, dl.ID, dst); leased == nil {
+			return d.await(ctx, work, dl.ID)
+		}
+		defer r.handoff.release(dl.ID)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return replayFailed // the event was deleted (pruned) after the page was read
-	case errors.Is(err, store.ErrConflict):
-		return d.await(ctx, work, dl.ID)
 	case err != nil:
 		r.log.Error("hookstream: add replay delivery", "replay_id", rj.ID, "event_id", ev.ID, "error", err)
 		return replayUnknown
@@ -365,6 +384,30 @@ func (d *replayDriver) replayEvent(ctx, work context.Context, dst *store.Destina
 		return replayFailed
 	}
 	return d.await(ctx, work, dl.ID) // given back to the queue (the store failed)
+}
+
+// takeOver leases to this driver the delivery of a resumed event that a
+// crash left unfinished, when the Run keeps a local queue's leases in
+// memory: no other process can hold it then, and holding it in the
+// handoff keeps this Run's scheduler off it, so it is attempted again at
+// once (at least once) rather than when the dead process's lease
+// expires. Otherwise (a shared store, or a delivery finished or held by
+// the scheduler) it returns nil, and the driver awaits the outcome.
+func (d *replayDriver) takeOver(work context.Context, id string, dst *store.Destination) (*store.Delivery, error) {
+	r := d.r
+	if !d.local {
+		return nil, nil
+	}
+	dl, err := r.store.GetDelivery(work, id)
+	if err != nil || dl.State != store.DeliveryPending || !r.handoff.hold(id) {
+		return nil, nil
+	}
+	leased, err := r.store.Requeue(work, d.job.Tenant(), id, store.TriggerReplay, r.now(), r.leaseTTL(dst))
+	if err != nil {
+		r.handoff.release(id)
+		return nil, nil
+	}
+	return leased, nil
 }
 
 // await waits for a replay delivery made earlier to finish, polling the

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookstream-go/hookstream/store"
+	"github.com/hookstream-go/hookstream/store/memory"
 )
 
 // replaySetup makes a router whose "test" destination is rc, and a source
@@ -221,64 +222,99 @@ func TestRouter_Replay_ResumesAfterRestart(t *testing.T) {
 }
 
 // TestRouter_Replay_ResumeAfterCrash resumes a job whose driver died
-// between making an event's delivery and recording its attempt: the
-// delivery is the queue's, which attempts it once when its lease expires,
-// and the job counts it without sending it again.
+// between making an event's delivery and recording its attempt. With a
+// local store (one process), the next Run holds the crashed Run's claims
+// and attempts that delivery again at once; with a shared store, the
+// delivery is the queue's, which attempts it once its lease expires, and
+// the job counts it. Either way every event is sent once.
 func TestRouter_Replay_ResumeAfterCrash(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(500) }}
-		r := replayRouter(t, rc)
-		_, dstID, events := replaySetup(t, r, 3)
-		ctx := context.Background()
-		now := time.Now()
-		job, err := r.StartReplay(ctx, ReplayParams{DestinationID: dstID, From: now.Add(-time.Hour), To: now})
-		if err != nil {
-			t.Fatal(err)
+	for _, c := range []struct {
+		name   string
+		shared bool
+	}{{"local", false}, {"shared", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) { testReplayAfterCrash(t, c.shared) })
+		})
+	}
+}
+
+func testReplayAfterCrash(t *testing.T, shared bool) {
+	rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(500) }}
+	var st store.Store = memory.New()
+	owner := localReplayOwner
+	if shared {
+		st, owner = &sharedStore{Store: st}, "rtr_crashed"
+	}
+	r, err := New(st, &Config{Providers: map[string]Provider{"test": rc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	_, dstID, events := replaySetup(t, r, 3)
+	ctx := context.Background()
+	now := time.Now()
+	job, err := r.StartReplay(ctx, ReplayParams{DestinationID: dstID, From: now.Add(-time.Hour), To: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a crash leaves: the job claimed, and the first event's delivery
+	// leased, by a process that is gone.
+	stored := &store.ReplayJob{Meta: store.Meta{ID: job.ID, OrgID: job.OrgID, EnvID: job.EnvID}}
+	if err := st.Get(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	dst, _ := r.routes().destination(ctx, dstID)
+	stored.LeaseOwner, stored.LeaseUntil = owner, r.now().Add(r.replayLease(dst, stored.RateLimit))
+	if err := st.Update(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	leftover := &store.Delivery{
+		ID: replayDeliveryID(stored, events[0]), OrgID: job.OrgID, EnvID: job.EnvID, EventID: events[0], DestinationID: dstID,
+		Trigger: store.TriggerReplay, NoRetry: true, CreatedAt: now, UpdatedAt: now,
+	}
+	if _, err := st.AddDelivery(ctx, leftover, r.now(), r.leaseTTL(dst)); err != nil {
+		t.Fatal(err)
+	}
+	runRouter(t, r)
+	time.Sleep(time.Hour)
+	synctest.Wait()
+	calls := rc.received()
+	if len(calls) != 3 {
+		t.Fatalf("receiver got %d calls, want 3 (the leftover once)", len(calls))
+	}
+	seen := map[string]int{}
+	for _, c := range calls {
+		seen[c.eventID]++
+	}
+	for _, ev := range events {
+		if seen[ev] != 1 {
+			t.Errorf("event %s sent %d times", ev, seen[ev])
 		}
-		// What a crash leaves: the first event's delivery, leased to a
-		// process that is gone.
-		stored := &store.ReplayJob{Meta: store.Meta{ID: job.ID, OrgID: job.OrgID, EnvID: job.EnvID}}
-		if err := r.Store().Get(ctx, stored); err != nil {
-			t.Fatal(err)
+	}
+	// Local: the job goes on at once, the leftover first. Shared: the job
+	// waits for the crashed claim, and the scheduler attempts the leftover
+	// after its lease.
+	first, wantFirst := calls[0], events[0]
+	if shared {
+		if at := first.at.Sub(now); at < r.leaseTTL(dst) {
+			t.Errorf("first call at +%v, before the crashed process's leases expired", at)
 		}
-		dst, _ := r.routes().destination(ctx, dstID)
-		leftover := &store.Delivery{
-			ID: replayDeliveryID(stored, events[0]), OrgID: job.OrgID, EnvID: job.EnvID, EventID: events[0], DestinationID: dstID,
-			Trigger: store.TriggerReplay, NoRetry: true, CreatedAt: now, UpdatedAt: now,
-		}
-		if _, err := r.Store().AddDelivery(ctx, leftover, r.now(), r.leaseTTL(dst)); err != nil {
-			t.Fatal(err)
-		}
-		runRouter(t, r)
-		time.Sleep(time.Hour)
-		synctest.Wait()
-		calls := rc.received()
-		if len(calls) != 3 {
-			t.Fatalf("receiver got %d calls, want 3 (the leftover once)", len(calls))
-		}
-		seen := map[string]int{}
-		for _, c := range calls {
-			seen[c.eventID]++
-		}
-		for _, ev := range events {
-			if seen[ev] != 1 {
-				t.Errorf("event %s sent %d times", ev, seen[ev])
-			}
-		}
-		// The scheduler attempted the leftover, after its lease: as a
-		// replay, once, not retried.
-		if at := calls[len(calls)-1].at.Sub(now); calls[len(calls)-1].eventID != events[0] || at < r.leaseTTL(dst) {
-			t.Errorf("last call: event %s at +%v; want the leftover, after its lease", calls[len(calls)-1].eventID, at)
-		}
-		page, err := r.ListAttempts(ctx, ListAttemptsParams{EventID: events[0]})
-		if err != nil || page.Total != 1 || page.Items[0].Trigger != TriggerReplay || !page.Items[0].IsDLQ {
-			t.Fatalf("the leftover's attempts: %+v, %v", page.Items, err)
-		}
-		if got := getReplay(t, r, job.ID); got.Status != ReplayCompleted || got.Processed != 3 || got.Failed != 3 {
-			t.Errorf("job %+v", got)
-		}
-	})
+		wantFirst = first.eventID // which of the two the queue or the job sends first is theirs
+	} else if first.at != now {
+		t.Errorf("first call at +%v, want at once", first.at.Sub(now))
+	}
+	if first.eventID != wantFirst {
+		t.Errorf("first call is event %s, want the leftover %s", first.eventID, wantFirst)
+	}
+	page, err := r.ListAttempts(ctx, ListAttemptsParams{EventID: events[0]})
+	if err != nil || page.Total != 1 || page.Items[0].Trigger != TriggerReplay || !page.Items[0].IsDLQ {
+		t.Fatalf("the leftover's attempts: %+v, %v", page.Items, err)
+	}
+	if got := getReplay(t, r, job.ID); got.Status != ReplayCompleted || got.Processed != 3 || got.Failed != 3 {
+		t.Errorf("job %+v", got)
+	}
 }
 
 // TestRouter_Replay_Connection replays what a connection routed, through

@@ -86,11 +86,12 @@ type ReplayStore interface {
 	// when the event is not in d's tenant, and ErrConflict when d.ID is
 	// taken (its delivery is left as it is).
 	AddDelivery(ctx context.Context, d *Delivery, now time.Time, lease time.Duration) (*Delivery, error)
-	// ClaimReplays claims, for owner until now+ttl, up to limit running
-	// jobs (of any tenant, oldest first) whose lease has expired at now
-	// (or that no one ever held), and returns them. A job is held by one
-	// owner at a time; its owner keeps it by saving it (SaveReplay) before
-	// LeaseUntil, and gives it up by saving it with a zero LeaseUntil.
+	// ClaimReplays claims, for owner until now+ttl (or later, when the
+	// owner held the job until later), up to limit running jobs of any
+	// tenant, oldest first, whose lease has expired at now or that owner
+	// holds already, and returns them. A job is held by one owner at a
+	// time; its owner keeps it by saving it (SaveReplay) before LeaseUntil,
+	// and gives it up by saving it with a zero LeaseUntil.
 	ClaimReplays(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]*ReplayJob, error)
 	// SaveReplay stores job (its progress, status and lease) over the
 	// stored job when owner holds that, and returns the job as stored. A

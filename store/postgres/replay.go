@@ -168,8 +168,8 @@ func (s *Store) ClaimReplays(ctx context.Context, owner string, now time.Time, t
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		claimed = nil
 		rows, err := tx.Query(ctx, s.sql(`SELECT data FROM {s}.replay_jobs
-			WHERE status = 'running' AND lease_until <= $1
-			ORDER BY created_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED`), now, max(limit, 0))
+			WHERE status = 'running' AND (lease_until <= $1 OR lease_owner = $2)
+			ORDER BY created_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED`), now, owner, max(limit, 0))
 		if err != nil {
 			return err
 		}
@@ -185,7 +185,10 @@ func (s *Store) ClaimReplays(ctx context.Context, owner string, now time.Time, t
 			return err
 		}
 		for _, job := range jobs {
-			job.LeaseOwner, job.LeaseUntil = owner, now.Add(ttl)
+			if job.LeaseOwner != owner || job.LeaseUntil.Before(now.Add(ttl)) {
+				job.LeaseUntil = now.Add(ttl)
+			}
+			job.LeaseOwner = owner
 			if err := s.putReplay(ctx, tx, job); err != nil {
 				return err
 			}

@@ -217,7 +217,9 @@ func testClaimReplays(h *harness) {
 	wantEqual(t, "first claim", h.claim("p1", t0, 1), []string{"rpl_1"}) // oldest first, any tenant
 	wantEqual(t, "second owner", h.claim("p2", t0, 5), []string{"rpl_2"})
 	wantEqual(t, "nothing left", len(h.claim("p3", t0, 5)), 0)
-	wantEqual(t, "not even for an owner", len(h.claim("p1", t0, 5)), 0)
+	// An owner claims its own jobs again (a restart under the same name),
+	// not the other's, and never shortens its lease.
+	wantEqual(t, "p1 again", h.claim("p1", t0, 5), []string{"rpl_1"})
 	// p1 keeps its job by saving it; once p2's lease has expired, anyone
 	// may claim p2's.
 	jobs, err := h.s.ClaimReplays(h.ctx, "p0", at(-10), leaseTTL, 0)
@@ -229,6 +231,11 @@ func testClaimReplays(h *harness) {
 		t.Fatalf("SaveReplay = %v", err)
 	}
 	wantEqual(t, "after p2's lease", h.claim("p3", leaseExpiry(t0), 5), []string{"rpl_2"})
+	jobs, err = h.s.ClaimReplays(h.ctx, "p1", t0, leaseTTL, 5)
+	wantErr(t, "ClaimReplays", err, nil)
+	if len(jobs) != 1 || jobs[0].ID != "rpl_1" || !jobs[0].LeaseUntil.Equal(leaseExpiry(at(1))) {
+		t.Fatalf("p1's claim of its job shortened its lease: %s", show(jobs))
+	}
 	got := &store.ReplayJob{Meta: store.Meta{ID: "rpl_2", OrgID: tenantA.OrgID, EnvID: tenantA.EnvID}}
 	wantErr(t, "Get", h.s.Get(h.ctx, got), nil)
 	if got.LeaseOwner != "p3" || got.Status != store.ReplayRunning || got.Total != 3 {

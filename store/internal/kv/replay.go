@@ -188,7 +188,7 @@ func (s *Store) ClaimReplays(ctx context.Context, owner string, now time.Time, t
 			if err != nil {
 				return err
 			}
-			if !job.LeaseUntil.After(now) {
+			if job.LeaseOwner == owner || !job.LeaseUntil.After(now) {
 				jobs = append(jobs, job)
 			}
 		}
@@ -196,7 +196,10 @@ func (s *Store) ClaimReplays(ctx context.Context, owner string, now time.Time, t
 			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 		})
 		for _, job := range jobs[:min(limit, len(jobs))] {
-			job.LeaseOwner, job.LeaseUntil = owner, now.Add(ttl)
+			if job.LeaseOwner != owner || job.LeaseUntil.Before(now.Add(ttl)) {
+				job.LeaseUntil = now.Add(ttl)
+			}
+			job.LeaseOwner = owner
 			if err := putReplay(tx, job); err != nil {
 				return err
 			}
