@@ -185,10 +185,10 @@ func (s *Store) ClaimReplays(ctx context.Context, owner string, now time.Time, t
 			return err
 		}
 		for _, job := range jobs {
-			if job.LeaseOwner != owner || job.LeaseUntil.Before(now.Add(ttl)) {
-				job.LeaseUntil = now.Add(ttl)
+			if job.LeaseOwner == owner && !job.LeaseUntil.Before(now.Add(ttl)) {
+				continue // held already, for longer
 			}
-			job.LeaseOwner = owner
+			job.LeaseOwner, job.LeaseUntil = owner, now.Add(ttl)
 			if err := s.putReplay(ctx, tx, job); err != nil {
 				return err
 			}

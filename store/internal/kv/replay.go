@@ -196,14 +196,14 @@ func (s *Store) ClaimReplays(ctx context.Context, owner string, now time.Time, t
 			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 		})
 		for _, job := range jobs[:min(limit, len(jobs))] {
-			if job.LeaseOwner != owner || job.LeaseUntil.Before(now.Add(ttl)) {
-				job.LeaseUntil = now.Add(ttl)
+			claimed = append(claimed, job)
+			if job.LeaseOwner == owner && !job.LeaseUntil.Before(now.Add(ttl)) {
+				continue // held already, for longer
 			}
-			job.LeaseOwner = owner
+			job.LeaseOwner, job.LeaseUntil = owner, now.Add(ttl)
 			if err := putReplay(tx, job); err != nil {
 				return err
 			}
-			claimed = append(claimed, job)
 		}
 		return nil
 	})
