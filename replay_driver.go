@@ -142,7 +142,7 @@ func (r *Router) claimReplays(ctx, work context.Context, owner string, local boo
 	jobs, err := r.store.ClaimReplays(ctx, owner, r.now(), r.replayLease(nil, 1), maxReplaysDriven)
 	if err != nil {
 		if ctx.Err() == nil {
-			r.log.Error("hookstream: claim replay jobs", "error", err)
+			r.logStoreError("hookstream: claim replay jobs", "error", err)
 		}
 		return
 	}
@@ -213,7 +213,7 @@ func (d *replayDriver) run(ctx, work context.Context) {
 			return
 		case err != nil:
 			if ctx.Err() == nil {
-				r.log.Error("hookstream: read replay events", "replay_id", job.ID, "error", err)
+				r.logStoreError("hookstream: read replay events", "replay_id", job.ID, "error", err)
 			}
 			if !sleep(ctx, r.cfg.PollInterval) {
 				d.stop(ctx, work, 0, 0)
@@ -265,7 +265,7 @@ func (d *replayDriver) destination(ctx, work context.Context) (*store.Destinatio
 				return dst, ""
 			}
 		} else if ctx.Err() == nil {
-			r.log.Error("hookstream: load replay destination", "replay_id", job.ID, "error", err)
+			r.logStoreError("hookstream: load replay destination", "replay_id", job.ID, "error", err)
 		}
 		if !d.renew(work, dst) || !sleep(ctx, r.cfg.PollInterval) {
 			return nil, ""
@@ -369,7 +369,7 @@ func (d *replayDriver) replayEvent(ctx, work context.Context, dst *store.Destina
 	case errors.Is(err, store.ErrNotFound):
 		return replayFailed // the event was deleted (pruned) after the page was read
 	case err != nil:
-		r.log.Error("hookstream: add replay delivery", "replay_id", rj.ID, "event_id", ev.ID, "error", err)
+		r.logStoreError("hookstream: add replay delivery", "replay_id", rj.ID, "event_id", ev.ID, "error", err)
 		return replayUnknown
 	}
 	f := r.attempt(work, job{d: leased, ev: ev, dst: dst})
@@ -377,9 +377,13 @@ func (d *replayDriver) replayEvent(ctx, work context.Context, dst *store.Destina
 	if err == nil {
 		err = errs[0]
 	}
+	r.outcomeReported(work, f, err == nil)
+	if err == nil {
+		r.feed.publishAttempt(f.outcome.Attempt)
+	}
 	if err != nil {
 		// Its lease hands it to the queue, which attempts it once.
-		r.log.Error("hookstream: record replay attempt", "replay_id", rj.ID, "delivery_id", dl.ID, "error", err)
+		r.logStoreError("hookstream: record replay attempt", "replay_id", rj.ID, "delivery_id", dl.ID, "error", err)
 		return d.await(ctx, work, dl.ID)
 	}
 	switch f.outcome.Result {
@@ -488,7 +492,7 @@ func (d *replayDriver) store(work context.Context) bool {
 	case errors.Is(err, store.ErrLeaseLost):
 		return false
 	case err != nil:
-		d.r.log.Error("hookstream: save replay progress", "replay_id", d.job.ID, "error", err)
+		d.r.logStoreError("hookstream: save replay progress", "replay_id", d.job.ID, "error", err)
 		return true // the next save may work; the claim expires if none does
 	}
 	*d.job = *saved
