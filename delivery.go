@@ -165,6 +165,7 @@ func (r *Router) Run(ctx context.Context) error {
 			defer r.handoff.stop()
 		}
 	}
+	background.Go(func() { r.driveReplays(bgCtx, s.local) }) // replay jobs (replay_driver.go)
 	// Attempts and their records outlive ctx: an attempt under way
 	// finishes and is recorded, within Config.DrainTimeout.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))

@@ -97,3 +97,43 @@ func ExampleRouter_Run_gracefulShutdown() {
 	// Close: <nil>
 	// Run after Close: hookstream: the Router is closed
 }
+
+// A replay of the last hour's events of a source to a destination: sent
+// again oldest first, paced, each as one attempt that is not retried.
+func ExampleRouter_StartReplay() {
+	ctx := context.Background()
+	received := make(chan string, 10)
+	router, _ := hookstream.New(memory.New(), &hookstream.Config{Providers: map[string]hookstream.Provider{
+		"inbox": hookstream.FuncProvider(func(_ context.Context, msg *hookstream.Message) error {
+			received <- string(msg.Body)
+			return nil
+		}),
+	}})
+	defer router.Close()
+	src, _ := router.CreateSource(ctx, hookstream.SourceParams{Name: ptr("Shop")})
+	dst, _ := router.CreateDestination(ctx, hookstream.DestinationParams{Name: ptr("Inbox"), Type: ptr("inbox")})
+	for _, order := range []string{"o1", "o2", "o3"} {
+		req := httptest.NewRequest("POST", "/", strings.NewReader(`{"id": "`+order+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		router.Ingest(ctx, src.ID, req)
+	}
+
+	go router.Run(ctx) // Run drives replay jobs
+	now := time.Now()
+	job, err := router.StartReplay(ctx, hookstream.ReplayParams{
+		DestinationID: dst.ID, SourceID: src.ID, From: now.Add(-time.Hour), To: now.Add(time.Minute), RateLimit: 100,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(job.Status, job.Total)
+	for range job.Total {
+		fmt.Println(<-received)
+	}
+	// Output:
+	// running 3
+	// {"id": "o1"}
+	// {"id": "o2"}
+	// {"id": "o3"}
+}

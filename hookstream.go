@@ -248,6 +248,8 @@ type Router struct {
 	handoff *handoff
 	// feed is the live feed's broker.
 	feed *feed
+	// replays connects replay calls with the Run that drives the jobs.
+	replays *replayHub
 	// run is the running scheduler, if any; closed says Close was called.
 	runMu  sync.Mutex
 	run    *runState
@@ -291,7 +293,7 @@ func New(s store.Store, cfg *Config) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1), handoff: newHandoff(), feed: newFeed(c.Feed)}
+	r := &Router{store: s, cfg: c, log: c.Logger, wake: make(chan struct{}, 1), handoff: newHandoff(), feed: newFeed(c.Feed), replays: newReplayHub()}
 	r.errors = newErrorLog(r.log, r.now)
 	r.providers = map[string]Provider{
 		"http":      httpProvider{client: netguard.NewClient(netguard.Config{AllowPrivate: c.AllowPrivateNetworks})},

@@ -23,6 +23,7 @@ const (
 	prefixAPIKey       = "ak_"
 	prefixEnvironment  = "env_"
 	prefixRequest      = "req_"
+	prefixReplay       = "rpl_"
 )
 
 // newID returns prefix followed by 32 lowercase hex digits from crypto/rand,

@@ -99,6 +99,7 @@ func apiDocs() map[string]apiDoc {
 	}
 	maps.Copy(d, topicDocs())
 	maps.Copy(d, metricsDocs())
+	maps.Copy(d, replayDocs())
 	return d
 }
 

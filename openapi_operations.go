@@ -39,6 +39,7 @@ const (
 	tagEnvironments = "Environments"
 	tagAPIKeys      = "API keys"
 	tagMetrics      = "Metrics"
+	tagReplay       = "Replay"
 	tagHealth       = "Health"
 	tagFeed         = "Live feed"
 )
@@ -57,6 +58,7 @@ func openAPITags() []any {
 		{tagAPIKeys, "API keys of the organization's environments."},
 		{tagFeed, "Events and delivery attempts as they happen, over a WebSocket."},
 		{tagMetrics, "Event volume, delivery outcomes and latency, read from hourly rollups the store keeps as it writes."},
+		{tagReplay, "Replay jobs: a time range's events sent again to a destination, throttled, without retries."},
 		{tagHealth, "Liveness and this document."},
 	}
 	out := make([]any, len(tags))
@@ -166,6 +168,7 @@ func operationDocs() map[string]openAPIOperation {
 				"a client behind its buffer gets {\"type\": \"dropped\", \"channel\", \"count\"} in place of the messages it missed. " +
 				"400 without a WebSocket upgrade, 403 for a browser origin not in Config.Feed.OriginPatterns, 429 beyond the connection limits."},
 	}
+	maps.Copy(ops, replayOperations())
 	for _, m := range ingestMethods {
 		op := openAPIOperation{
 			id: "ingest" + m[:1] + strings.ToLower(m[1:]), tag: tagIngest,
@@ -254,7 +257,7 @@ var pathIDKinds = map[string][2]string{
 	"sources": {"source", prefixSource}, "ingest": {"source", prefixSource}, "destinations": {"destination", prefixDestination},
 	"connections": {"connection", prefixConnection}, "events": {"event", prefixEvent}, "delivery-attempts": {"delivery attempt", prefixAttempt},
 	"topics": {"topic", prefixTopic}, "subscriptions": {"subscription", prefixSubscription}, "environments": {"environment", prefixEnvironment},
-	"api-keys": {"API key", prefixAPIKey},
+	"api-keys": {"API key", prefixAPIKey}, "replay": {"replay job", prefixReplay},
 }
 
 // pathParameters documents the path parameters of a path: every ID takes

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hookstream-go/hookstream/internal/retry"
 	"github.com/hookstream-go/hookstream/internal/signature"
@@ -50,6 +51,7 @@ var componentNames = map[reflect.Type]string{
 	reflect.TypeFor[RuleResult]():       "RuleResult",
 	reflect.TypeFor[SourceTest]():       "SourceTest",
 	reflect.TypeFor[SourceRouteTest]():  "SourceRouteTest",
+	reflect.TypeFor[wireReplayJob]():    "ReplayJob",
 }
 
 // named marks s as the component section/name.
@@ -82,6 +84,8 @@ func goSchema(t reflect.Type, mode schemaMode) schema {
 		return schema{}
 	case t == reflect.TypeFor[FilterRule]():
 		return filterRuleSchema()
+	case t == reflect.TypeFor[time.Time]():
+		return schema{"type": "string", "format": "date-time"}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
@@ -495,6 +499,7 @@ var typeEnums = sync.OnceValue(func() map[reflect.Type][]any {
 		reflect.TypeFor[AttemptStatus]():      enum(AttemptPending, AttemptSuccess, AttemptFailed),
 		reflect.TypeFor[Trigger]():            enum(TriggerInitial, TriggerRetry, TriggerManual, TriggerReplay),
 		reflect.TypeFor[CircuitState]():       enum(CircuitClosed, CircuitOpen, CircuitHalfOpen),
+		reflect.TypeFor[ReplayStatus]():       enum(ReplayRunning, ReplayCompleted, ReplayFailed, ReplayCancelled),
 		reflect.TypeFor[VerificationType]():   enum(VerificationHMACSHA256, VerificationHMACSHA1, VerificationStandardWebhooks),
 		reflect.TypeFor[DedupStrategy]():      enum(DedupPayloadHash, DedupHeaderField, DedupBodyField),
 		reflect.TypeFor[SchemaAction]():       enum(SchemaReject, SchemaWarn),
@@ -617,8 +622,12 @@ func fieldDocs() map[reflect.Type]map[string]schema {
 	}
 }
 
-// documentedFields is fieldDocs, built once.
-var documentedFields = sync.OnceValue(fieldDocs)
+// documentedFields is fieldDocs, with replayFieldDocs, built once.
+var documentedFields = sync.OnceValue(func() map[reflect.Type]map[string]schema {
+	docs := fieldDocs()
+	maps.Copy(docs, replayFieldDocs())
+	return docs
+})
 
 // jsonValueTypes are, per params type, the JSON columns whose value a Go
 // type describes.

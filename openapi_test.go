@@ -604,6 +604,15 @@ func openAPIRequests(t *testing.T, r *Router) []openAPIRequest {
 	do("GET /v1/metrics/deliveries", "/v1/metrics/deliveries?granularity=day", testKey, nil)
 	do("GET /v1/metrics/latency", "/v1/metrics/latency?destination_id="+dst, testKey, nil)
 
+	// A replay of the events ingested above that the connection routed.
+	rpl := id(do("POST /v1/replay", "/v1/replay", testKey, map[string]any{
+		"destination_id": dst, "connection_id": conn, "from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00.5+02:00",
+		"rate_limit": 50, "max_events": 3,
+	}), "job")
+	do("GET /v1/replay", "/v1/replay?limit=5", testKey, nil)
+	do("GET /v1/replay/{id}", "/v1/replay/"+rpl, testKey, nil)
+	do("POST /v1/replay/{id}/cancel", "/v1/replay/"+rpl+"/cancel", testKey, nil)
+
 	env := id(do("POST /v1/environments", "/v1/environments", testKey, map[string]any{"name": "Staging"}), "environment")
 	do("GET /v1/environments", "/v1/environments", testKey, nil)
 	do("GET /v1/environments/{id}", "/v1/environments/"+env, testKey, nil)
@@ -1101,7 +1110,9 @@ func TestHandler_OpenAPIEnums(t *testing.T) {
 		"APIKeyCreate":       {"POST", "/v1/auth/api-keys"},
 		"FilterRule":         {"PATCH", "/v1/connections/" + conn.ID},
 		"TestEvent":          {"POST", "/v1/connections/" + conn.ID + "/test"},
+		"ReplayCreate":       {"POST", "/v1/replay"},
 	}
+	ingest(t, r, src.ID, `{}`) // an event to replay
 	authConfigs := map[any]any{"bearer": map[string]string{"token": "t"}, "basic": map[string]string{"username": "u", "password": "p"},
 		"api_key": map[string]string{"header": "X-Key", "value": "v"}}
 	ruleValues := map[any]any{"gt": 1, "gte": 1, "lt": 1, "lte": 1, "exists": true, "in": []any{"a"}}
@@ -1117,6 +1128,8 @@ func TestHandler_OpenAPIEnums(t *testing.T) {
 			return map[string]any{"name": "k", field: []any{v}}
 		case "TestEvent":
 			return map[string]any{"payload": map[string]any{}, field: v}
+		case "ReplayCreate":
+			return map[string]any{"destination_id": dst.ID, "from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z", field: v}
 		}
 		b := map[string]any{field: v}
 		switch field {

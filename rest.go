@@ -109,6 +109,7 @@ var pathResources = map[string]struct{ name, prefix string }{
 	"events": {"Event", prefixEvent}, "delivery-attempts": {"Delivery attempt", prefixAttempt},
 	"topics": {"Topic", ""}, "subscriptions": {"Subscription", prefixSubscription},
 	"environments": {"Environment", prefixEnvironment}, "api-keys": {"API key", ""},
+	"replay": {"Replay job", prefixReplay},
 }
 
 // canonicalPathIDs writes the path parameters of req in their prefixed

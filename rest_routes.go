@@ -1,6 +1,9 @@
 package hookstream
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // endpoints lists every operation of the REST API. The OpenAPI document is
 // checked against this list by a test.
@@ -54,7 +57,7 @@ func (r *Router) endpoints() []endpoint {
 		{method: "DELETE", path: "/v1/auth/api-keys/{id}", handle: r.apiRevokeAPIKey},
 
 		{method: "GET", path: "/v1/ws", tokenQuery: true, handle: r.apiFeed},
-	}, append(r.topicEndpoints(), r.metricsEndpoints()...)...)
+	}, slices.Concat(r.topicEndpoints(), r.metricsEndpoints(), r.replayEndpoints())...)
 }
 
 // Column names that requests may send as JSON-encoded strings.

@@ -58,6 +58,11 @@ func newTenancyFixture(t *testing.T) *tenancyFixture {
 	keys, _ := r.ListAPIKeys(ctx, ListParams{})
 	f.keyAID = keys.Items[0].ID
 	f.ids["api-keys"], f.ids["environments"] = f.keyAID, f.envA
+	job, err := r.StartReplay(ctx, ReplayParams{DestinationID: f.ids["destinations"], From: time.Unix(0, 0), To: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ids["replay"] = job.ID
 
 	envB := mustCall(t, r, "POST", "/v1/environments", map[string]any{"name": "Staging"}, 201)["environment"].(map[string]any)
 	f.envB = envB["id"].(string)

@@ -18,10 +18,11 @@ const (
 	KindSubscription Kind = "subscription"
 	KindEnvironment  Kind = "environment"
 	KindAPIKey       Kind = "api_key"
+	KindReplayJob    Kind = "replay_job"
 )
 
 // Kinds lists every resource kind.
-var Kinds = []Kind{KindSource, KindDestination, KindConnection, KindTopic, KindSubscription, KindEnvironment, KindAPIKey}
+var Kinds = []Kind{KindSource, KindDestination, KindConnection, KindTopic, KindSubscription, KindEnvironment, KindAPIKey, KindReplayJob}
 
 // NewResource returns a new, empty resource of the kind, ready to be filled
 // by a Store (for example when decoding a listing).
@@ -41,6 +42,8 @@ func NewResource(k Kind) (Resource, error) {
 		return new(Environment), nil
 	case KindAPIKey:
 		return new(APIKey), nil
+	case KindReplayJob:
+		return new(ReplayJob), nil
 	}
 	return nil, fmt.Errorf("store: unknown kind %q", k)
 }

@@ -2,7 +2,7 @@
 // interface and the records it keeps. It imports nothing of the root package,
 // so a storage engine can be written against it alone.
 //
-// A Store keeps four kinds of data:
+// A Store keeps five kinds of data:
 //
 //   - configuration resources (sources, destinations, connections, topics,
 //     subscriptions, environments, API keys), all behind the small generic
@@ -12,7 +12,9 @@
 //     completion must present the lease token it was given, so a lease that
 //     expired and was handed to another worker can no longer be completed;
 //   - hourly rollups of events and attempts, kept in the same writes, that
-//     metrics are read from (RollupStore).
+//     metrics are read from (RollupStore);
+//   - replay jobs (ReplayStore): resources whose progress and claim change
+//     atomically, with the walk over a time range's events they replay.
 //
 // Every method takes a context first and is atomic on its own. Time is always
 // an argument, never read from the clock, so callers (and tests) control it.
@@ -51,6 +53,7 @@ type Store interface {
 	EventStore
 	Queue
 	RollupStore
+	ReplayStore
 	// Close releases the store. Calls after Close return ErrClosed.
 	Close() error
 }

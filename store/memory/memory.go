@@ -151,6 +151,28 @@ func (c *cursor) Next() (key, value []byte) {
 	return c.move(c.at, true)
 }
 
+func (c *cursor) Prev() (key, value []byte) {
+	if c.at == nil {
+		return nil, nil
+	}
+	var found item
+	c.items.DescendLessOrEqual(item{key: c.at}, func(it item) bool {
+		if bytes.Equal(it.key, c.at) {
+			return true
+		}
+		found = it
+		return false
+	})
+	c.at = found.key
+	return found.key, found.value
+}
+
+func (c *cursor) Last() (key, value []byte) {
+	last, _ := c.items.Max()
+	c.at = last.key
+	return last.key, last.value
+}
+
 // move goes to the first key not before from (after it, when strict).
 func (c *cursor) move(from []byte, strict bool) (key, value []byte) {
 	var found item

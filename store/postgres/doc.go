@@ -46,6 +46,15 @@
 // (circuits) have a column per field. Deliveries and attempts reference
 // their event ON DELETE CASCADE, so pruning an event takes them along.
 //
+// Replay jobs (replay_jobs, migration 0002) are kept like configuration,
+// as JSON in data, with their status and claim (lease_owner, lease_until)
+// as columns too: ClaimReplays locks the running jobs whose lease has
+// expired FOR UPDATE SKIP LOCKED through the partial index
+// replay_jobs_running (created_at, seq) WHERE status = 'running', and
+// SaveReplay compares lease_owner under the row's lock. A replay's walk is
+// a keyset scan of events_list forwards; with a connection, each event's
+// deliveries are probed through deliveries_event.
+//
 // # Indexes, and what each serves
 //
 // The queue's indexes are partial, so the finished deliveries that

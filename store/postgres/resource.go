@@ -80,6 +80,7 @@ func prefixesBefore(s string, sep byte) []string {
 }
 
 var tables = map[store.Kind]*table{
+	store.KindReplayJob:   replayJobsTable,
 	store.KindSource:      slugTable("sources", func(r store.Resource) string { return r.(*store.Source).Slug }),
 	store.KindDestination: slugTable("destinations", func(r store.Resource) string { return r.(*store.Destination).Slug }),
 	store.KindTopic:       slugTable("topics", func(r store.Resource) string { return r.(*store.Topic).Slug }),

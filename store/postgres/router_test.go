@@ -168,3 +168,93 @@ func TestRouter_ConfigNotifiedAcrossProcesses(t *testing.T) {
 	}
 	t.Logf("b routed to a's new connection %v after it was created", time.Since(start).Round(time.Millisecond))
 }
+
+// TestRouter_ReplayTwoProcesses starts a replay with two Routers running
+// on one schema (as two processes): one claims the job, and every event
+// reaches the receiver exactly once.
+func TestRouter_ReplayTwoProcesses(t *testing.T) {
+	t.Parallel()
+	schema := newSchema(t)
+	var (
+		mu       sync.Mutex
+		received = map[string]int{}
+	)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		received[req.Header.Get("X-Hookstream-Event-Id")]++
+		mu.Unlock()
+	}))
+	defer rc.Close()
+	cfg := &hookstream.Config{AllowPrivateNetworks: true, PollInterval: 200 * time.Millisecond}
+	var routers []*hookstream.Router
+	for range 2 {
+		r, err := hookstream.New(open(t, schema, nil), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		routers = append(routers, r)
+	}
+	a, b := routers[0], routers[1]
+	ctx := context.Background()
+	src, err := a.CreateSource(ctx, hookstream.SourceParams{Name: ptr("archive")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := a.CreateDestination(ctx, hookstream.DestinationParams{Name: ptr("rc"), URL: ptr(rc.URL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	var ids []string
+	for i := range n {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(fmt.Sprintf(`{"n":%d}`, i)))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := a.Ingest(ctx, src.ID, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.EventID)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, r := range routers {
+		wg.Go(func() {
+			if err := r.Run(runCtx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	defer func() {
+		stop()
+		wg.Wait()
+	}()
+	now := time.Now()
+	job, err := b.StartReplay(ctx, hookstream.ReplayParams{DestinationID: dst.ID, From: now.Add(-time.Hour), To: now.Add(time.Second), RateLimit: 100})
+	if err != nil || job.Total != n {
+		t.Fatalf("StartReplay = %+v, %v", job, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := a.GetReplay(ctx, job.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != hookstream.ReplayRunning {
+			if got.Status != hookstream.ReplayCompleted || got.Processed != n || got.Succeeded != n {
+				t.Fatalf("job %+v", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job still running after 30s: %+v", got)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the outcome, with a deadline
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range ids {
+		if received[id] != 1 {
+			t.Errorf("event %s received %d times, want once", id, received[id])
+		}
+	}
+}

@@ -84,6 +84,30 @@ func testClosed(t *testing.T, s store.Store) {
 			return err
 		},
 		"PutCircuit": func() error { return s.PutCircuit(ctx, "dst_1", store.Circuit{}) },
+		"ReplayEvents": func() error {
+			_, err := s.ReplayEvents(ctx, store.ReplayQuery{Tenant: tenantA, From: t0, To: at(1)})
+			return err
+		},
+		"CountReplayEvents": func() error {
+			_, err := s.CountReplayEvents(ctx, store.ReplayQuery{Tenant: tenantA, From: t0, To: at(1)}, 10)
+			return err
+		},
+		"AddDelivery": func() error {
+			_, err := s.AddDelivery(ctx, delivery(e, "dlv_1", "dst_1"), t0, leaseTTL)
+			return err
+		},
+		"ClaimReplays": func() error {
+			_, err := s.ClaimReplays(ctx, "p1", t0, leaseTTL, 1)
+			return err
+		},
+		"SaveReplay": func() error {
+			_, err := s.SaveReplay(ctx, replayJob(tenantA, "rpl_1", t0), "p1")
+			return err
+		},
+		"CancelReplay": func() error {
+			_, err := s.CancelReplay(ctx, tenantA, "rpl_1", t0)
+			return err
+		},
 	}
 	for name, call := range calls {
 		wantErr(t, name+" after Close", call(), store.ErrClosed)

@@ -67,6 +67,13 @@ func apiKey(tn store.Tenant, id, hash string) *store.APIKey {
 	return &store.APIKey{Meta: meta(tn, id, t0), Name: "Key " + id, KeyHash: hash, KeyPrefix: "hs_" + id, Scopes: []string{"read"}}
 }
 
+func replayJob(tn store.Tenant, id string, created time.Time) *store.ReplayJob {
+	return &store.ReplayJob{
+		Meta: meta(tn, id, created), DestinationID: "dst_1", From: at(-60), To: t0, RateLimit: 10, MaxEvents: 1000,
+		Status: store.ReplayRunning, Total: 3, StartedAt: created,
+	}
+}
+
 // fixture returns a resource of the kind in tenant tn (its organization
 // only, for environments) whose refs are made by deps.
 func fixture(kind store.Kind, tn store.Tenant, id string) store.Resource {
@@ -85,6 +92,8 @@ func fixture(kind store.Kind, tn store.Tenant, id string) store.Resource {
 		return environment(tn.OrgID, id, "slug-"+id)
 	case store.KindAPIKey:
 		return apiKey(tn, id, "hash-"+id)
+	case store.KindReplayJob:
+		return replayJob(tn, id, t0)
 	}
 	panic(fmt.Sprintf("storetest: unknown kind %q", kind))
 }
@@ -117,6 +126,8 @@ func rename(r store.Resource, name string) {
 		r.Name = name
 	case *store.APIKey:
 		r.Name = name
+	case *store.ReplayJob:
+		r.Error = name
 	}
 }
 

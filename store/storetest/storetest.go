@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Batch", func(t *testing.T) { testBatch(t, newStore) })
 	t.Run("Attempts", func(t *testing.T) { testAttempts(t, newStore) })
 	t.Run("Rollups", func(t *testing.T) { testRollups(t, newStore) })
+	t.Run("Replay", func(t *testing.T) { testReplay(t, newStore) })
 	t.Run("Closed", func(t *testing.T) {
 		t.Parallel()
 		testClosed(t, newStore(t))

@@ -64,13 +64,17 @@ type Bucket interface {
 	NextSequence() (uint64, error)
 }
 
-// Cursor walks a bucket in key order. Both methods return a nil key past
-// the last one.
+// Cursor walks a bucket in key order, either way. Its methods return a
+// nil key past the last one (before the first one for Prev).
 type Cursor interface {
 	// Seek moves to the first key not before seek.
 	Seek(seek []byte) (key, value []byte)
 	// Next moves to the following key.
 	Next() (key, value []byte)
+	// Prev moves to the preceding key (a nil key before the first).
+	Prev() (key, value []byte)
+	// Last moves to the last key.
+	Last() (key, value []byte)
 }
 
 // BucketID names a bucket.
