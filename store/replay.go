@@ -61,6 +61,24 @@ func (j *ReplayJob) UniqueKeys() []string {
 // destination or connection is deleted fails).
 func (*ReplayJob) Refs() []Ref { return nil }
 
+// SaveOver returns the job SaveReplay stores when owner saves j over the
+// stored job: j with the stored CreatedAt and, when the job was cancelled
+// meanwhile, the stored Status and CompletedAt and no claim. It returns
+// ErrLeaseLost when owner does not hold the stored job (or is empty).
+// Stores call it on the stored job they locked.
+func (j *ReplayJob) SaveOver(stored *ReplayJob, owner string) (*ReplayJob, error) {
+	if stored.LeaseOwner != owner || owner == "" {
+		return nil, ErrLeaseLost
+	}
+	next := *j
+	next.CreatedAt = stored.CreatedAt
+	if stored.Status == ReplayCancelled {
+		next.Status, next.CompletedAt = stored.Status, stored.CompletedAt
+		next.LeaseOwner, next.LeaseUntil = "", time.Time{}
+	}
+	return &next, nil
+}
+
 // ReplayRunningKey is the unique key a running replay job holds.
 func ReplayRunningKey(id string) string { return "running:" + id }
 

@@ -212,17 +212,12 @@ func (s *Store) SaveReplay(ctx context.Context, job *store.ReplayJob, owner stri
 		if err != nil {
 			return err
 		}
-		if stored.LeaseOwner != owner || owner == "" {
-			return store.ErrLeaseLost
+		next, err := job.SaveOver(stored, owner)
+		if err != nil {
+			return err
 		}
-		next := *job
-		next.CreatedAt = stored.CreatedAt
-		if stored.Status == store.ReplayCancelled {
-			next.Status, next.CompletedAt = stored.Status, stored.CompletedAt
-			next.LeaseOwner, next.LeaseUntil = "", time.Time{}
-		}
-		saved = &next
-		return s.putReplay(ctx, tx, &next)
+		saved = next
+		return s.putReplay(ctx, tx, next)
 	})
 	if err != nil {
 		return nil, s.wrap(op, err)

@@ -95,26 +95,33 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (*store.Delivery, er
 // the event is not in tenant t.
 func (s *Store) ListDeliveries(ctx context.Context, t store.Tenant, eventID string) ([]*store.Delivery, error) {
 	var ds []*store.Delivery
-	err := s.view(ctx, "list deliveries", func(tx Tx) error {
+	err := s.view(ctx, "list deliveries", func(tx Tx) (err error) {
 		ds = nil
 		if _, err := loadEvent(tx, t, eventID); err != nil {
 			return err
 		}
-		var ids []string
-		scan(tx.Bucket(BucketEventDeliveries), newKey().str(eventID), nil, func(_, id []byte) bool {
-			ids = append(ids, string(id))
-			return true
-		})
-		for _, id := range ids {
-			d, err := loadDelivery(tx, id)
-			if err != nil {
-				return err
-			}
-			ds = append(ds, d)
-		}
-		return nil
+		ds, err = eventDeliveries(tx, eventID)
+		return err
 	})
 	return ds, err
+}
+
+// eventDeliveries loads the deliveries of an event, in Seq order.
+func eventDeliveries(tx Tx, eventID string) ([]*store.Delivery, error) {
+	var ids []string
+	scan(tx.Bucket(BucketEventDeliveries), newKey().str(eventID), nil, func(_, id []byte) bool {
+		ids = append(ids, string(id))
+		return true
+	})
+	ds := make([]*store.Delivery, 0, len(ids))
+	for _, id := range ids {
+		d, err := loadDelivery(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	return ds, nil
 }
 
 // Requeue implements store.Queue.

@@ -80,21 +80,11 @@ func walkReplay(tx Tx, q *store.ReplayQuery, after []byte, fn func(k []byte, att
 
 // routedBy reports whether an event has a delivery of the connection.
 func routedBy(tx Tx, eventID, connectionID string) (bool, error) {
-	var ids []string
-	scan(tx.Bucket(BucketEventDeliveries), newKey().str(eventID), nil, func(_, id []byte) bool {
-		ids = append(ids, string(id))
-		return true
-	})
-	for _, id := range ids {
-		d, err := loadDelivery(tx, id)
-		if err != nil {
-			return false, err
-		}
-		if d.ConnectionID == connectionID {
-			return true, nil
-		}
+	ds, err := eventDeliveries(tx, eventID)
+	if err != nil {
+		return false, err
 	}
-	return false, nil
+	return slices.ContainsFunc(ds, func(d *store.Delivery) bool { return d.ConnectionID == connectionID }), nil
 }
 
 // ReplayEvents implements store.ReplayStore.
@@ -221,19 +211,14 @@ func (s *Store) SaveReplay(ctx context.Context, job *store.ReplayJob, owner stri
 		if err != nil {
 			return err
 		}
-		if stored.LeaseOwner != owner || owner == "" {
-			return store.ErrLeaseLost
-		}
-		next := *job
-		next.CreatedAt = stored.CreatedAt
-		if stored.Status == store.ReplayCancelled {
-			next.Status, next.CompletedAt = stored.Status, stored.CompletedAt
-			next.LeaseOwner, next.LeaseUntil = "", time.Time{}
-		}
-		if err := updateReplay(tx, stored, &next); err != nil {
+		next, err := job.SaveOver(stored, owner)
+		if err != nil {
 			return err
 		}
-		saved = &next
+		if err := updateReplay(tx, stored, next); err != nil {
+			return err
+		}
+		saved = next
 		return nil
 	})
 	return saved, err
