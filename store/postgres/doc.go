@@ -101,7 +101,17 @@
 //   - InsertEvent is one statement: it claims the dedup key, inserts the
 //     event and its deliveries (unnest of arrays) and advances the
 //     counters, and a taken event or delivery ID (store.ErrConflict) rolls
-//     it all back.
+//     it all back. Concurrent calls are group-committed: four committers
+//     each take the inserts waiting (up to 64), run their statements in
+//     one transaction and commit once, each advancing counters in a shard
+//     of its own, so groups of one process never wait for each other's
+//     counter rows. A group whose transaction fails (a taken ID aborts it)
+//     runs its inserts again one by one, so each call gets its own
+//     outcome. Measured by bench (pg_ingest, 64 concurrent ingests, 2
+//     CPUs shared with the server): 2,600–3,200 events/s one commit per
+//     insert, 4,000–5,800 grouped; delivered while ingest runs
+//     (pg_e2e_during_ingest) 430–440/s, 1,700–2,350/s grouped.
+//     InsertEventTx runs in the caller's transaction, ungrouped.
 //   - Complete is one pgx batch, which PostgreSQL runs as one implicit
 //     transaction: it locks the outcomes' deliveries, then their events,
 //     each in ID order (two processes never deadlock on them), then one
@@ -117,8 +127,8 @@
 //
 // No row is written by every ingest of a tenant. The per-source and
 // per-connection counters are sharded: each write adds to one of
-// Options.CounterShards rows of its counter, chosen at random, and
-// Counters sums them. Measured with 16 concurrent ingests of one source
+// Options.CounterShards rows of its counter (its committer's shard, or one
+// chosen at random for InsertEventTx), and Counters sums them. Measured with 16 concurrent ingests of one source
 // (1 KiB events, one delivery each, fsync on, 2 CPUs): one row per counter
 // gave 1,485 events/s, 16 shards 4,423 events/s, and no counters at all
 // about 4,100 events/s, so sharding removes the counter's cost. Deriving

@@ -130,12 +130,14 @@ type querier interface {
 var _ querier = (*pgxpool.Pool)(nil)
 
 // InsertEvent implements store.EventStore in one statement (see
-// insertEventSQL); it notifies listeners when it stored due deliveries.
+// insertEventSQL), committed together with the inserts of other calls
+// made at the same time (see insertgroup.go); it notifies listeners when
+// it stored due deliveries.
 func (s *Store) InsertEvent(ctx context.Context, e *store.Event, ds []*store.Delivery) error {
 	if err := s.begin(ctx, "insert event"); err != nil {
 		return err
 	}
-	due, err := s.insertEvent(ctx, s.pool, e, ds)
+	due, err := s.insertGrouped(ctx, e, ds)
 	if err != nil {
 		return s.wrap("insert event", err)
 	}
@@ -158,16 +160,16 @@ func (s *Store) InsertEventTx(ctx context.Context, ptx pgx.Tx, e *store.Event, d
 	if err := s.begin(ctx, op); err != nil {
 		return err
 	}
-	due, err := s.insertEvent(ctx, ptx, e, ds)
+	due, err := s.insertEvent(ctx, ptx, e, ds, s.shard())
 	if err == nil && due {
 		_, err = ptx.Exec(ctx, "SELECT pg_notify($1, '')", s.channel)
 	}
 	return s.wrap(op, err)
 }
 
-// insertEvent runs insertEventSQL on q and reports whether it stored a
-// due (not held) delivery.
-func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds []*store.Delivery) (due bool, err error) {
+// insertEvent runs insertEventSQL on q, advancing counters in shard, and
+// reports whether it stored a due (not held) delivery.
+func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds []*store.Delivery, shard int16) (due bool, err error) {
 	headers, err := marshalMap(e.Headers)
 	if err != nil {
 		return false, err
@@ -222,7 +224,7 @@ func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds [
 		text(e.ContentType), text(e.SourceIP), e.Body, text(e.VerificationStatus), text(e.VerificationError), text(e.DedupStatus),
 		text(e.DedupHash), text(e.DedupKey), e.DedupUntil, e.ReceivedAt, text(e.SourceName), text(e.SourceSlug), n,
 		ids, orgs, envs, events, conns, subs, dests, held, nextAt, attempts, triggers, noRetry, created,
-		heldConns, upd, counterIDs, always, s.shard(), stored, text(e.Traceparent), rollupHour(e.ReceivedAt))
+		heldConns, upd, counterIDs, always, shard, stored, text(e.Traceparent), rollupHour(e.ReceivedAt))
 	if err != nil {
 		return false, insertErr(err)
 	}

@@ -79,7 +79,8 @@ type Store struct {
 
 	queries sync.Map // SQL text with {s} -> SQL text with the schema
 
-	notifyReq chan struct{} // asks the notifier to send a notification
+	notifyReq chan struct{}       // asks the notifier to send a notification
+	inserts   chan *insertRequest // InsertEvent's, to the committers
 	listeners listeners
 }
 
@@ -156,6 +157,7 @@ func Open(ctx context.Context, connString string, opts *Options) (*Store, error)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Go(s.runNotifier)
+	s.startInsertCommitters()
 	s.wg.Go(s.runCompactor)
 	return s, nil
 }

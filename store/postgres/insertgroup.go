@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/hookstream-go/hookstream/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// Group commit of InsertEvent. Concurrent inserts share transactions: a
+// few committers (insertCommitters) each take the inserts waiting when
+// they are free, up to maxInsertGroup, run their statements in one
+// transaction and commit once. Fewer commits mean fewer WAL flushes and,
+// above all, counter rows held for less: a counter shard row stays locked
+// from an insert's update to its commit, and 64 concurrent ingests, each
+// its own commit, queued on those rows (BENCHMARKS.md). Each committer
+// updates counters in a shard of its own, so two groups of one process
+// never wait for each other's rows (nor deadlock on them).
+const (
+	maxInsertGroup   = 64
+	insertCommitters = 4
+)
+
+// insertRequest is one InsertEvent waiting for its group's commit.
+type insertRequest struct {
+	ctx  context.Context
+	e    *store.Event
+	ds   []*store.Delivery
+	due  bool
+	err  error
+	done chan struct{}
+}
+
+// startInsertCommitters starts the committers, each with its counter
+// shard, until the store closes.
+func (s *Store) startInsertCommitters() {
+	s.inserts = make(chan *insertRequest)
+	base := rand.IntN(s.shards)
+	for i := range insertCommitters {
+		shard := int16((base + i) % s.shards)
+		s.wg.Go(func() { s.commitInserts(shard) })
+	}
+}
+
+// insertGrouped hands an insert to a committer and waits for its commit.
+func (s *Store) insertGrouped(ctx context.Context, e *store.Event, ds []*store.Delivery) (bool, error) {
+	r := &insertRequest{ctx: ctx, e: e, ds: ds, done: make(chan struct{})}
+	select {
+	case s.inserts <- r:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-s.ctx.Done():
+		return false, store.ErrClosed
+	}
+	<-r.done // a committer answers every request it took
+	return r.due, r.err
+}
+
+// commitInserts is a committer: it takes a waiting insert, and every
+// other one waiting then (up to maxInsertGroup), and commits them
+// together, until the store closes.
+func (s *Store) commitInserts(shard int16) {
+	group := make([]*insertRequest, 0, maxInsertGroup)
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case r := <-s.inserts:
+			group = append(group[:0], r)
+		}
+	take:
+		for len(group) < maxInsertGroup {
+			select {
+			case r := <-s.inserts:
+				group = append(group, r)
+			default:
+				break take
+			}
+		}
+		s.commitGroup(group, shard)
+		for _, r := range group {
+			close(r.done)
+		}
+	}
+}
+
+// commitGroup stores the inserts of group in one transaction. When that
+// fails (one insert's ID is taken, say, which aborts the transaction),
+// each is made again on its own, so each gets its own outcome. Inserts
+// whose context ended before the transaction began are answered with its
+// error.
+func (s *Store) commitGroup(group []*insertRequest, shard int16) {
+	live := group[:0:0]
+	for _, r := range group {
+		if r.err = r.ctx.Err(); r.err == nil {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 1 {
+		live[0].due, live[0].err = s.insertEvent(live[0].ctx, s.pool, live[0].e, live[0].ds, shard)
+		return
+	}
+	err := pgx.BeginFunc(s.ctx, s.pool, func(tx pgx.Tx) error {
+		for _, r := range live {
+			var err error
+			if r.due, err = s.insertEvent(s.ctx, tx, r.e, r.ds, shard); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return
+	}
+	for _, r := range live {
+		r.due, r.err = s.insertEvent(r.ctx, s.pool, r.e, r.ds, shard)
+	}
+}
