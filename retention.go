@@ -25,9 +25,9 @@ const (
 // deliveries are all finished (succeeded or dead), with their deliveries
 // and attempts, and forgets dedup keys that expired more than olderThan
 // ago. Events still being delivered are kept whatever their age. It
-// also deletes the metrics rollups of hours older than olderThan or
-// MetricsRetention, whichever is longer. It returns how many events it
-// deleted. Run calls it in the background with Config.Retention; call it
+// also deletes the replay jobs that ended more than olderThan ago, and the
+// metrics rollups of hours older than olderThan or MetricsRetention,
+// whichever is longer. It returns how many events it deleted. Run calls it in the background with Config.Retention; call it
 // yourself for a one-off cleanup.
 func (r *Router) PruneEvents(ctx context.Context, olderThan time.Duration) (int, error) {
 	if olderThan <= 0 {
@@ -37,6 +37,9 @@ func (r *Router) PruneEvents(ctx context.Context, olderThan time.Duration) (int,
 	n, err := r.store.PruneEvents(ctx, now.Add(-olderThan))
 	if err != nil {
 		return n, fmt.Errorf("prune events: %w", err)
+	}
+	if _, err := r.store.PruneReplays(ctx, now.Add(-olderThan)); err != nil {
+		return n, fmt.Errorf("prune replay jobs: %w", err)
 	}
 	if _, err := r.store.PruneRollups(ctx, now.Add(-max(olderThan, MetricsRetention))); err != nil {
 		return n, fmt.Errorf("prune rollups: %w", err)

@@ -57,3 +57,42 @@ func TestRouter_retentionInterval(t *testing.T) {
 		}
 	}
 }
+
+func TestRouter_PruneEvents_EndedReplayJobs(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(200) }}
+		r, srcID := deliverySetupConfig(t, rc, &Config{Retention: KeepForever}, DestinationParams{}, ConnectionParams{})
+		from := time.Now().Add(-time.Minute)
+		ingest(t, r, srcID, `{"n":1}`)
+		time.Sleep(time.Millisecond) // a job replays what arrived before it started
+		dsts, err := r.ListDestinations(ctx, ListParams{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		job, err := r.StartReplay(ctx, ReplayParams{DestinationID: dsts.Items[0].ID, From: from, To: from.Add(2 * time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runRouter(t, r)
+		time.Sleep(time.Minute) // the job runs to its end
+		synctest.Wait()
+		if got, err := r.GetReplay(ctx, job.ID); err != nil || got.Status != ReplayCompleted {
+			t.Fatalf("GetReplay = %+v, %v; want a completed job", got, err)
+		}
+		if _, err := r.PruneEvents(ctx, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.GetReplay(ctx, job.ID); err != nil {
+			t.Fatalf("GetReplay after a prune of older than an hour: %v, want the job kept", err)
+		}
+		time.Sleep(2 * time.Hour)
+		if _, err := r.PruneEvents(ctx, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.GetReplay(ctx, job.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("GetReplay after it ended 2 h ago and a prune of older than an hour: %v, want ErrNotFound", err)
+		}
+	})
+}

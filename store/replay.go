@@ -123,6 +123,10 @@ type ReplayStore interface {
 	// SaveReplay), and returns the job as stored; a job that has ended is
 	// returned unchanged. ErrNotFound when there is none in t.
 	CancelReplay(ctx context.Context, t Tenant, id string, now time.Time) (*ReplayJob, error)
+	// PruneReplays deletes the jobs of every tenant that ended (completed,
+	// failed or cancelled) before cutoff, and returns how many. Running
+	// jobs are kept whatever their age.
+	PruneReplays(ctx context.Context, cutoff time.Time) (int, error)
 }
 
 // ReplayQuery selects the events a replay walks.

@@ -272,3 +272,27 @@ func (s *Store) putReplay(ctx context.Context, tx pgx.Tx, job *store.ReplayJob) 
 		job.ID, data, text(job.Status), text(job.LeaseOwner), job.LeaseUntil)
 	return err
 }
+
+// PruneReplays implements store.ReplayStore, in statements of pruneBatch
+// jobs (a scan of the jobs that are not running: they are few next to
+// events).
+func (s *Store) PruneReplays(ctx context.Context, cutoff time.Time) (int, error) {
+	const op = "prune replays"
+	if err := s.begin(ctx, op); err != nil {
+		return 0, err
+	}
+	pruned := 0
+	for {
+		tag, err := s.pool.Exec(ctx, s.sql(`
+			DELETE FROM {s}.replay_jobs WHERE id IN (
+				SELECT id FROM {s}.replay_jobs WHERE status <> 'running' AND (data->>'completed_at')::timestamptz < $1
+				LIMIT $2 FOR UPDATE SKIP LOCKED)`), cutoff, pruneBatch)
+		if err != nil {
+			return pruned, s.wrap(op, err)
+		}
+		pruned += int(tag.RowsAffected())
+		if tag.RowsAffected() < pruneBatch {
+			return pruned, nil
+		}
+	}
+}

@@ -108,6 +108,10 @@ func testClosed(t *testing.T, s store.Store) {
 			_, err := s.CancelReplay(ctx, tenantA, "rpl_1", t0)
 			return err
 		},
+		"PruneReplays": func() error {
+			_, err := s.PruneReplays(ctx, t0)
+			return err
+		},
 	}
 	for name, call := range calls {
 		wantErr(t, name+" after Close", call(), store.ErrClosed)

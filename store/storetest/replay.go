@@ -16,6 +16,7 @@ func testReplay(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"ClaimExclusive":         testClaimReplays,
 		"SaveNeedsTheClaim":      testSaveReplay,
 		"CancelWinsOverDriver":   testCancelReplay,
+		"PruneEnded":             testPruneReplays,
 	})
 }
 
@@ -303,4 +304,43 @@ func testCancelReplay(h *harness) {
 	again, err := h.s.CancelReplay(h.ctx, tenantA, "rpl_1", at(5))
 	wantErr(t, "CancelReplay of an ended job", err, nil)
 	wantEqual(t, "an ended job is unchanged", again, saved)
+}
+
+func testPruneReplays(h *harness) {
+	t := h.t
+	ended := func(tn store.Tenant, id string, status string, completed time.Time) *store.ReplayJob {
+		j := replayJob(tn, id, at(-10))
+		j.Status, j.CompletedAt = status, completed
+		return j
+	}
+	h.create(
+		ended(tenantA, "rpl_old_done", store.ReplayCompleted, at(1)),
+		ended(tenantB, "rpl_old_failed", store.ReplayFailed, at(2)),
+		ended(tenantA, "rpl_old_cancelled", store.ReplayCancelled, at(3)),
+		ended(tenantA, "rpl_recent", store.ReplayCompleted, at(20)),
+		replayJob(tenantA, "rpl_running", at(-20)), // running, however old
+	)
+	n, err := h.s.PruneReplays(h.ctx, at(10))
+	wantErr(t, "PruneReplays", err, nil)
+	wantEqual(t, "pruned", n, 3)
+	for _, c := range []struct {
+		tn   store.Tenant
+		id   string
+		want error
+	}{
+		{tenantA, "rpl_old_done", store.ErrNotFound},
+		{tenantB, "rpl_old_failed", store.ErrNotFound},
+		{tenantA, "rpl_old_cancelled", store.ErrNotFound},
+		{tenantA, "rpl_recent", nil},
+		{tenantA, "rpl_running", nil},
+	} {
+		got := &store.ReplayJob{Meta: store.Meta{ID: c.id, OrgID: c.tn.OrgID, EnvID: c.tn.EnvID}}
+		wantErr(t, "Get "+c.id+" after PruneReplays", h.s.Get(h.ctx, got), c.want)
+	}
+	// A pruned job's ID is free again, and the running one is still claimed.
+	h.create(ended(tenantA, "rpl_old_done", store.ReplayCompleted, at(1)))
+	wantEqual(t, "claim after the prune", h.claim("p1", t0, 5), []string{"rpl_running"})
+	n, err = h.s.PruneReplays(h.ctx, at(10))
+	wantErr(t, "PruneReplays again", err, nil)
+	wantEqual(t, "pruned again", n, 1)
 }

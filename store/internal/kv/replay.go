@@ -250,6 +250,50 @@ func (s *Store) CancelReplay(ctx context.Context, t store.Tenant, id string, now
 	return job, err
 }
 
+// PruneReplays implements store.ReplayStore, in transactions of
+// pruneBatch jobs.
+func (s *Store) PruneReplays(ctx context.Context, cutoff time.Time) (int, error) {
+	pruned := 0
+	for more := true; more; {
+		n := 0
+		err := s.update(ctx, "prune replays", func(tx Tx) error {
+			n, more = 0, false // assigned, not accumulated: fn may run twice
+			var ended []*store.ReplayJob
+			prefix := append(newKey().str(string(store.KindReplayJob)), store.IDKey("")...)
+			var err error
+			scan(tx.Bucket(BucketResourceKeys), prefix, nil, func(_, id []byte) bool {
+				var job *store.ReplayJob
+				if job, err = loadReplay(tx, string(id)); err != nil {
+					return false
+				}
+				if job.Status != store.ReplayRunning && job.CompletedAt.Before(cutoff) {
+					if len(ended) == pruneBatch {
+						more = true
+						return false
+					}
+					ended = append(ended, job)
+				}
+				return true
+			})
+			if err != nil {
+				return err
+			}
+			for _, job := range ended {
+				if err := deleteResource(tx, store.KindReplayJob, job.Tenant(), job.ID); err != nil {
+					return err
+				}
+			}
+			n = len(ended)
+			return nil
+		})
+		if err != nil {
+			return pruned, err
+		}
+		pruned += n
+	}
+	return pruned, nil
+}
+
 // loadReplay returns the stored replay job with the ID, whatever its
 // tenant, or store.ErrNotFound.
 func loadReplay(tx Tx, id string) (*store.ReplayJob, error) {

@@ -162,35 +162,41 @@ func (s *Store) Update(ctx context.Context, r store.Resource) error {
 // Delete implements store.ResourceStore.
 func (s *Store) Delete(ctx context.Context, kind store.Kind, t store.Tenant, id string) error {
 	return s.update(ctx, "delete "+string(kind), func(tx Tx) error {
-		res := tx.Bucket(BucketResources)
-		rk := resourceKey(kind, id)
-		old, seq, err := loadResource(res, rk, kind, t)
-		if err != nil {
-			return err
-		}
-		referenced := false
-		scan(tx.Bucket(BucketResourceRefs), rk, nil, func(_, _ []byte) bool {
-			referenced = true
-			return false
-		})
-		if referenced {
-			return store.ErrConflict
-		}
-		if err := releaseKeys(tx, kind, id, old.UniqueKeys(), nil); err != nil {
-			return err
-		}
-		if err := deleteRefs(tx, kind, id, old.Refs()); err != nil {
-			return err
-		}
-		m := old.GetMeta()
-		if err := tx.Bucket(BucketResourceList).Delete(listKey(kind, m, seq)); err != nil {
-			return err
-		}
-		if err := tx.Bucket(BucketResourceOrg).Delete(orgKey(kind, m, seq)); err != nil {
-			return err
-		}
-		return res.Delete(rk)
+		return deleteResource(tx, kind, t, id)
 	})
+}
+
+// deleteResource deletes the resource of the kind, tenant and ID with its
+// keys, refs and list entries, unless others refer to it.
+func deleteResource(tx Tx, kind store.Kind, t store.Tenant, id string) error {
+	res := tx.Bucket(BucketResources)
+	rk := resourceKey(kind, id)
+	old, seq, err := loadResource(res, rk, kind, t)
+	if err != nil {
+		return err
+	}
+	referenced := false
+	scan(tx.Bucket(BucketResourceRefs), rk, nil, func(_, _ []byte) bool {
+		referenced = true
+		return false
+	})
+	if referenced {
+		return store.ErrConflict
+	}
+	if err := releaseKeys(tx, kind, id, old.UniqueKeys(), nil); err != nil {
+		return err
+	}
+	if err := deleteRefs(tx, kind, id, old.Refs()); err != nil {
+		return err
+	}
+	m := old.GetMeta()
+	if err := tx.Bucket(BucketResourceList).Delete(listKey(kind, m, seq)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(BucketResourceOrg).Delete(orgKey(kind, m, seq)); err != nil {
+		return err
+	}
+	return res.Delete(rk)
 }
 
 // List implements store.ResourceStore. It reads limit+1 resources at a
