@@ -140,7 +140,9 @@ func (r *Router) Run(ctx context.Context) error {
 		return err
 	}
 	defer end()
-	// Background work: pruning by Config.Retention.
+	// Background work: pruning by Config.Retention, and the replay
+	// drivers (started below, once the scheduler knows whether its leases
+	// are local).
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Go(func() { r.retain(bgCtx) })
