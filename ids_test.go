@@ -34,6 +34,15 @@ func TestNewOrderedID(t *testing.T) {
 		}
 		prev = next
 	}
+	// Within a millisecond, IDs of later 1/64 ms steps sort after too.
+	prev = newOrderedID(prefixDelivery, now.Truncate(time.Millisecond))
+	for i := 1; i < 64; i++ {
+		next := newOrderedID(prefixDelivery, now.Truncate(time.Millisecond).Add(time.Duration(i)*time.Millisecond/64))
+		if next <= prev || next[:len(prefixDelivery)+12] != prev[:len(prefixDelivery)+12] {
+			t.Fatalf("%q (step %d of the millisecond) does not sort after %q within its millisecond", next, i, prev)
+		}
+		prev = next
+	}
 	if id := newOrderedID(prefixAttempt, time.Unix(-5, 0)); id[len(prefixAttempt):][:12] != "000000000000" {
 		t.Fatalf("newOrderedID before the epoch = %q", id)
 	}

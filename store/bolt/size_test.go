@@ -32,8 +32,8 @@ import (
 //
 // N defaults to 1000, to keep the test quick; set HOOKSTREAM_SIZE_N=20000
 // for the figures of the README. IDs are made as the gateway makes them:
-// 48-bit milliseconds and 80 random bits for events, deliveries and
-// attempts ("ordered"); the "random" run gives events and attempts fully
+// 48-bit milliseconds, 6 bits of their fraction and 74 random bits for
+// events, deliveries and attempts ("ordered"); the "random" run gives events and attempts fully
 // random IDs, as earlier versions did, to show what scattered keys cost.
 //
 //	HOOKSTREAM_SIZE_N=20000 go test ./store/bolt -run FileBytesPerEvent -v
@@ -54,11 +54,13 @@ func TestFileBytesPerEvent(t *testing.T) {
 	}
 }
 
-// orderedID returns prefix + 32 hex digits: 48-bit ms, 80 random bits.
+// orderedID returns prefix + 32 hex digits as the gateway makes them:
+// 48-bit ms, 6 bits of the fraction of the ms, 74 random bits.
 func orderedID(prefix string, now time.Time) string {
 	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	ns := now.UnixNano()
 	rand.Read(b[6:])
+	binary.BigEndian.PutUint64(b[:8], uint64(ns/1e6)<<16|uint64(ns%1e6)*64/1e6<<10|binary.BigEndian.Uint64(b[:8])&(1<<10-1))
 	return prefix + hex.EncodeToString(b[:])
 }
 
