@@ -93,7 +93,11 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err := e.createBuckets(); err != nil {
 		return nil, errors.Join(fmt.Errorf("bolt: open: %w", err), db.Close())
 	}
-	return &Store{kvStore: kv.New("bolt", e), engine: e}, nil
+	s := &Store{kvStore: kv.New("bolt", e), engine: e}
+	if _, err := s.Upgrade(context.Background()); err != nil {
+		return nil, errors.Join(fmt.Errorf("bolt: open: %w", err), db.Close())
+	}
+	return s, nil
 }
 
 // DB returns the bbolt database of the store, so an application can keep

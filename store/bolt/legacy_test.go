@@ -32,14 +32,15 @@ func (k legacyKey) inv(n uint64) legacyKey { return k.u64(^n) }
 func legacyTime(tm time.Time) uint64 { return uint64(tm.UnixNano()) ^ 1<<63 }
 
 // TestLegacyRecords writes an event, its delivery and an attempt as a
-// JSON-era version did, then reads and updates them through the store
-// next to records of the current format, and prunes them.
+// JSON-era version did, reopens the file (which upgrades it), then reads
+// and updates them through the store next to records of the current
+// format, and prunes them.
 func TestLegacyRecords(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "legacy.db"), nil)
+	path := filepath.Join(t.TempDir(), "legacy.db")
+	s, err := Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	ctx := t.Context()
 	tn := store.Tenant{OrgID: "org_1", EnvID: "env_1"}
 	t0 := time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
@@ -67,7 +68,7 @@ func TestLegacyRecords(t *testing.T) {
 		}{
 			{kv.BucketEvents, []byte(e.ID), legacyRecord(t, 1, e)},
 			{kv.BucketEventState, []byte(e.ID), legacyKey(nil).u64(1).u64(legacyTime(t0)).u64(1).u64(0).str(e.Status)},
-			{kv.BucketEventList, legacyKey(nil).str(tn.OrgID).str(tn.EnvID).inv(legacyTime(t0)).inv(1),
+			{kv.BucketEventListInverted, legacyKey(nil).str(tn.OrgID).str(tn.EnvID).inv(legacyTime(t0)).inv(1),
 				legacyKey(nil).str(e.ID).str(e.SourceID).str(e.Status).str(e.DedupStatus).str(e.VerificationStatus).str(e.Method).str("")},
 			{kv.BucketEventTime, legacyKey(nil).u64(legacyTime(t0)).u64(1), []byte(e.ID)},
 			{kv.BucketTotals, legacyKey(nil).str("e").str(tn.OrgID).str(tn.EnvID), legacyKey(nil).u64(1)},
@@ -93,6 +94,14 @@ func TestLegacyRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Reopening upgrades the file: the inverted event index moves.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	equal := func(what string, got, want any) {
 		t.Helper()
 		if !reflect.DeepEqual(got, want) {

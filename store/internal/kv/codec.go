@@ -2,7 +2,9 @@ package kv
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -16,6 +18,9 @@ import (
 //     triggers, methods, header names and common values), are a uvarint
 //     code: 0 and a string, or the index (from 1) of a reference (see
 //     below) or of an entry of the words table;
+//   - IDs (id fields) of the form hookstream makes, a known prefix and 32
+//     lowercase hex digits, are the prefix's code in idPrefixes (from 1)
+//     and the 16 bytes the digits spell; any other ID is 0 and a string;
 //   - maps are a uvarint of their length plus one (0 for nil, so nil and
 //     empty maps stay apart), then sorted key and value words;
 //   - times are a tag byte: zero time; UTC nanoseconds since the epoch; the
@@ -62,6 +67,40 @@ var words = [...]string{
 	"application/x-www-form-urlencoded", "keep-alive", "close", "gzip",
 	"*/*", "nginx", "cloudflare", "chunked", "nosniff", "0", "1", "2",
 	"Go-http-client/1.1", "Go-http-client/2.0", "hookstream",
+}
+
+// idPrefixes are the prefixes of the IDs that id fields store in 16 bytes.
+// Append only: a code, once written, must keep its meaning.
+var idPrefixes = [...]string{
+	"evt_", "dlv_", "da_", "src_", "dst_", "conn_", "sub_", "top_", "org_", "env_", "rpl_",
+}
+
+// compactID returns the code of s's prefix and the bytes of its digits,
+// when s is a known prefix and 32 lowercase hex digits.
+func compactID(s string) (code uint64, raw [16]byte, ok bool) {
+	for i, p := range idPrefixes {
+		digits, found := strings.CutPrefix(s, p)
+		if !found {
+			continue
+		}
+		if len(digits) != 32 || !isLowerHex(digits) {
+			return 0, raw, false
+		}
+		hex.Decode(raw[:], []byte(digits))
+		return uint64(i) + 1, raw, true
+	}
+	return 0, raw, false
+}
+
+// isLowerHex reports whether s is lowercase hex digits only (the only
+// digits that compactID's decoding gives back unchanged).
+func isLowerHex(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 var wordCodes = func() map[string]uint64 {
@@ -115,6 +154,16 @@ func (e *enc) word(s string) {
 	}
 	if c, ok := wordCodes[s]; ok {
 		e.uvarint(uint64(len(e.refs)) + c)
+		return
+	}
+	e.uvarint(0)
+	e.str(s)
+}
+
+func (e *enc) id(s string) {
+	if code, raw, ok := compactID(s); ok {
+		e.uvarint(code)
+		e.b = append(e.b, raw[:]...)
 		return
 	}
 	e.uvarint(0)
@@ -261,6 +310,22 @@ func (d *dec) word() string {
 	}
 	d.bad = true
 	return ""
+}
+
+func (d *dec) id() string {
+	c := d.uvarint()
+	switch {
+	case d.bad:
+		return ""
+	case c == 0:
+		return d.str()
+	case c > uint64(len(idPrefixes)) || len(d.b) < 16:
+		d.bad = true
+		return ""
+	}
+	s := idPrefixes[c-1] + hex.EncodeToString(d.b[:16])
+	d.b = d.b[16:]
+	return s
 }
 
 func (d *dec) strMap() map[string]string {

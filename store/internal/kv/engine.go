@@ -100,7 +100,8 @@ const (
 	// BucketEventState: id → binary seq, received, pending, dead, status
 	// (or, JSON era, seq|time(received)|pending|dead|status).
 	BucketEventState
-	// BucketEventList: org|env|inv(received)|inv(seq) → event attributes.
+	// BucketEventList: org|env|time(received)|seq → event attributes
+	// (compact, eventindex.go); listings walk it backwards, newest first.
 	BucketEventList
 	// BucketEventTime: time(received)|seq → id, oldest first for pruning.
 	BucketEventTime
@@ -139,6 +140,12 @@ const (
 	BucketEventRollups
 	// BucketDeliveryRollups: org|env|destination id|time(hour) → rollup.
 	BucketDeliveryRollups
+	// BucketEventListInverted: org|env|inv(received)|inv(seq) → event
+	// attributes, the event index of earlier versions, newest first. Its
+	// pages stayed half empty (every key went before the others), so
+	// Upgrade moves its entries to BucketEventList; new files keep it
+	// empty.
+	BucketEventListInverted
 
 	// NumBuckets is the number of buckets.
 	NumBuckets int = iota
@@ -147,12 +154,13 @@ const (
 // Appended reports whether new keys of the bucket mostly come after all
 // the others: it is keyed by the time-ordered IDs of events, deliveries or
 // attempts (prefix and 48-bit milliseconds first), or by times (BucketDue:
-// new NextAt values are now or later, within each destination). An engine
+// new NextAt values are now or later, within each destination;
+// BucketEventList: events are received now, within each environment). An engine
 // with B+trees may fill the pages of such a bucket fuller when they split,
 // since few keys will ever be inserted between them.
 func Appended(id BucketID) bool {
 	switch id {
-	case BucketEventRecords, BucketEventState, BucketEventTime, BucketDeliveries,
+	case BucketEventRecords, BucketEventState, BucketEventList, BucketEventTime, BucketDeliveries,
 		BucketEventDeliveries, BucketDue, BucketAttempts:
 		return true
 	}
@@ -163,8 +171,8 @@ func Appended(id BucketID) bool {
 // name their buckets use these.
 var Buckets = [NumBuckets]string{
 	"resources", "resource_list", "resource_org", "resource_keys", "resource_refs",
-	"events", "event_state", "event_list", "event_time", "totals", "dedup", "dedup_time",
+	"events", "event_state", "event_index", "event_time", "totals", "dedup", "dedup_time",
 	"deliveries", "event_deliveries", "due", "held",
 	"attempts", "attempt_list", "event_attempts", "counters", "circuits",
-	"event_records", "event_rollups", "delivery_rollups",
+	"event_records", "event_rollups", "delivery_rollups", "event_list",
 }

@@ -163,38 +163,36 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) (store.Event
 	if limit < 1 {
 		limit = 50
 	}
-	prefix := newKey().str(q.Tenant.OrgID).str(q.Tenant.EnvID)
-	start := prefix
+	prefix := eventListPrefix(q.Tenant)
+	// The walk goes down from below upper, while events were received after
+	// After (at timeBits above floor).
+	upper := prefix.next()
 	if !q.Before.IsZero() {
-		// Events received before Before: ^bits(ReceivedAt) > ^bits(Before).
-		start = append(key(nil), prefix...).inv(timeBits(q.Before) - 1)
+		upper = append(key(nil), prefix...).time(q.Before)
 	}
-	end := ^uint64(0)
-	if !q.After.IsZero() {
-		end = ^timeBits(q.After)
-	}
+	floor := timeBits(q.After)
 	filtered := q.SourceID != "" || q.Status != "" || q.DedupStatus != "" ||
 		q.VerificationStatus != "" || q.Method != "" || q.Topic != "" || q.Search != ""
 	countAll := filtered || !q.Before.IsZero() || !q.After.IsZero()
 	var page store.EventPage
 	err := s.view(ctx, "list events", func(tx Tx) error {
 		page = store.EventPage{}
-		after, err := decodeCursor(q.Cursor, prefix)
+		after, err := decodeEventCursor(q.Cursor, prefix)
 		if err != nil {
 			return err
 		}
-		from := start
+		from := upper
 		if !countAll {
 			v := tx.Bucket(BucketTotals).Get(totalKey(totalEvents, q.Tenant))
 			page.Total = int(readTotal(v))
-			if after != nil && bytes.Compare(after, start) >= 0 {
+			if after != nil && bytes.Compare(after, upper) < 0 {
 				from = after
 			}
 		}
 		var last []byte
 		c := tx.Bucket(BucketEventList).Cursor()
-		for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if inv, _, _ := readU64(k[len(prefix):]); inv >= end {
+		for k, v := lastBefore(c, from); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+			if received, _, _ := readU64(k[len(prefix):]); received <= floor {
 				break
 			}
 			attrs, ok := readEventAttrs(v)
@@ -204,7 +202,7 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) (store.Event
 			if !attrs.match(&q) {
 				continue
 			}
-			inPage := after == nil || bytes.Compare(k, after) > 0
+			inPage := after == nil || bytes.Compare(k, after) < 0
 			var e *store.Event
 			if q.Search != "" || (inPage && len(page.Events) < limit) {
 				if e, err = loadEvent(tx, q.Tenant, attrs.id); err != nil {
@@ -223,7 +221,7 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) (store.Event
 				page.Events = append(page.Events, e)
 				last = copyBytes(k)
 			case page.NextCursor == "":
-				page.NextCursor = encodeCursor(last)
+				page.NextCursor = encodeEventCursor(last)
 				if !countAll {
 					return nil
 				}

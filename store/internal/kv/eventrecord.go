@@ -67,11 +67,6 @@ func (st *eventState) derive() {
 	}
 }
 
-// listKey is the event's key in BucketEventList.
-func (st *eventState) listKey(t store.Tenant) key {
-	return newKey().str(t.OrgID).str(t.EnvID).inv(st.received).inv(st.seq)
-}
-
 // insertEventRecord stores a new event e, encoded as data (encodeEvent).
 func insertEventRecord(tx Tx, e *store.Event, data []byte) error {
 	seq, err := tx.Bucket(BucketEvents).NextSequence()
@@ -159,36 +154,4 @@ func putEventState(tx Tx, t store.Tenant, id string, st eventState, oldStatus st
 	}
 	attrs.status = st.status
 	return list.Put(k, attrs.encode())
-}
-
-// eventAttrs are the fields ListEvents filters on, kept in the event's
-// index entry so that filtering does not read the event.
-type eventAttrs struct {
-	id, source, status, dedup, verification, method, topic string
-}
-
-func eventAttrsOf(e *store.Event) eventAttrs {
-	return eventAttrs{e.ID, e.SourceID, e.Status, e.DedupStatus, e.VerificationStatus, e.Method, e.Topic}
-}
-
-func (a *eventAttrs) encode() []byte {
-	return newKey().str(a.id).str(a.source).str(a.status).str(a.dedup).str(a.verification).str(a.method).str(a.topic)
-}
-
-func readEventAttrs(v []byte) (a eventAttrs, ok bool) {
-	for _, f := range []*string{&a.id, &a.source, &a.status, &a.dedup, &a.verification, &a.method, &a.topic} {
-		if *f, v, ok = readStr(v); !ok {
-			return a, false
-		}
-	}
-	return a, true
-}
-
-func (a *eventAttrs) match(q *store.EventQuery) bool {
-	return (q.SourceID == "" || q.SourceID == a.source) &&
-		(q.Status == "" || q.Status == a.status) &&
-		(q.DedupStatus == "" || q.DedupStatus == a.dedup) &&
-		(q.VerificationStatus == "" || q.VerificationStatus == a.verification) &&
-		(q.Method == "" || q.Method == a.method) &&
-		(q.Topic == "" || q.Topic == a.topic)
 }

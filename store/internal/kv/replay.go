@@ -12,14 +12,10 @@ import (
 	"github.com/hookstream-go/hookstream/store"
 )
 
-// A replay walks the tenant's entries of BucketEventList backwards: they
-// are newest first, so the oldest event of a range is its last key. A
-// walk's cursor is the base64 of the last key it returned, as a listing's
-// is. Running jobs hold store.ReplayRunningKey in BucketResourceKeys,
+// A replay walks the tenant's entries of BucketEventList forwards, oldest
+// first. A walk's cursor is an event cursor (eventindex.go) of the last
+// key it returned, as a listing's is. Running jobs hold store.ReplayRunningKey in BucketResourceKeys,
 // which ClaimReplays scans instead of every job ever made.
-
-// eventListPrefix is the prefix of a tenant's keys in BucketEventList.
-func eventListPrefix(t store.Tenant) key { return newKey().str(t.OrgID).str(t.EnvID) }
 
 // walkReplay calls fn with the index entries of q's events, oldest first,
 // from the one after the cursor key after (nil: from the first), until fn
@@ -29,31 +25,21 @@ func walkReplay(tx Tx, q *store.ReplayQuery, after []byte, fn func(k []byte, att
 		return nil
 	}
 	prefix := eventListPrefix(q.Tenant)
-	// Keys sort by ^received: those received at or after From come before
-	// bound, those received before To have ^received above last.
-	bound := after
-	if bound == nil {
-		bound = prefix.next()
-		if from := timeBits(q.From); from != 0 {
-			bound = append(key(nil), prefix...).u64(^from + 1)
-		}
-	}
-	last := ^timeBits(q.To)
+	to := timeBits(q.To)
 	c := tx.Bucket(BucketEventList).Cursor()
-	k, _ := c.Seek(bound)
-	var v []byte
-	if k == nil {
-		k, v = c.Last()
-	} else {
-		k, v = c.Prev()
+	var k, v []byte
+	if after == nil {
+		k, v = c.Seek(append(key(nil), prefix...).time(q.From))
+	} else if k, v = c.Seek(after); bytes.Equal(k, after) {
+		k, v = c.Next()
 	}
-	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
-		inv, _, ok := readU64(k[len(prefix):])
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		received, _, ok := readU64(k[len(prefix):])
 		if !ok {
 			return errCorrupt
 		}
-		if inv <= last {
-			return nil // received at or after To
+		if received >= to {
+			return nil
 		}
 		attrs, ok := readEventAttrs(v)
 		if !ok {
@@ -90,7 +76,7 @@ func routedBy(tx Tx, eventID, connectionID string) (bool, error) {
 // ReplayEvents implements store.ReplayStore.
 func (s *Store) ReplayEvents(ctx context.Context, q store.ReplayQuery) (store.ReplayPage, error) {
 	limit := max(q.Limit, 1)
-	after, err := decodeCursor(q.Cursor, eventListPrefix(q.Tenant))
+	after, err := decodeEventCursor(q.Cursor, eventListPrefix(q.Tenant))
 	if err != nil {
 		return store.ReplayPage{}, s.wrap("replay events", err)
 	}
@@ -100,7 +86,7 @@ func (s *Store) ReplayEvents(ctx context.Context, q store.ReplayQuery) (store.Re
 		var last []byte
 		return walkReplay(tx, &q, after, func(k []byte, attrs eventAttrs) (bool, error) {
 			if len(page.Events) == limit {
-				page.NextCursor = encodeCursor(last)
+				page.NextCursor = encodeEventCursor(last)
 				return false, nil
 			}
 			e, err := loadEvent(tx, q.Tenant, attrs.id)
