@@ -49,22 +49,25 @@ func leaseBatch(tx Tx, now time.Time, reqs []store.LeaseRequest) ([]store.Leased
 		limit := req.Limit
 		var due []string
 		inFlight := 0
-		scan(tx.Bucket(BucketDue), prefix, nil, func(k, id []byte) bool {
+		err := scanIDs(tx.Bucket(BucketDue), prefix, func(k []byte, id string) bool {
 			if at, _, _ := readU64(k[len(prefix):]); at > nowBits {
 				if req.MaxInFlight == 0 {
 					return false
 				}
 				// Past the due ones: count the unexpired leases.
-				if d, err := loadDelivery(tx, string(id)); err == nil && d.LeaseToken != "" {
+				if d, err := loadDelivery(tx, id); err == nil && d.LeaseToken != "" {
 					inFlight++
 				}
 				return true
 			}
 			if len(due) < limit {
-				due = append(due, string(id))
+				due = append(due, id)
 			}
 			return len(due) < limit || req.MaxInFlight > 0
 		})
+		if err != nil {
+			return nil, err
+		}
 		if req.MaxInFlight > 0 {
 			due = due[:max(0, min(len(due), req.MaxInFlight-inFlight))]
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 // The hot records (events, deliveries, attempts, event states) are kept in
-// a compact binary form: a leading format byte, recBinary, then fields in a
+// a compact binary form: a leading format byte, recCompactIDs, then fields in a
 // fixed order per record type, each self-delimiting:
 //
 //   - numbers are varints (unsigned, or zigzag for signed ones);
@@ -35,11 +35,16 @@ import (
 // number and JSON: their first byte is 0 (for any sequence number below
 // 2^56), so the first byte tells the two apart; both are read.
 
-// recBinary is the first byte of a record in the binary format.
-const recBinary = 0x01
+// The first byte of a record in the binary format: recCompactIDs, which
+// new records have, stores their ID fields as id fields; recBinary, of
+// earlier versions, as strings.
+const (
+	recBinary     = 0x01
+	recCompactIDs = 0x02
+)
 
 // isLegacy reports whether v is a record of the JSON era (seq + JSON).
-func isLegacy(v []byte) bool { return len(v) > 0 && v[0] != recBinary }
+func isLegacy(v []byte) bool { return len(v) > 0 && v[0] != recBinary && v[0] != recCompactIDs }
 
 // words are the strings that "word" fields encode as one byte. Append only:
 // a code, once written, must keep its meaning.
@@ -103,6 +108,34 @@ func isLowerHex(s string) bool {
 	return true
 }
 
+// idValueMark starts the value of an index entry that names an ID in the
+// compact form (idValue). IDs are UTF-8, whose bytes are never 0xFF, so an
+// ID written as its bytes, as earlier versions wrote every one, never
+// starts with it.
+const idValueMark = 0xFF
+
+// idValue returns the value of an index entry that names id: idValueMark
+// and an id field for IDs of the form hookstream makes (18 bytes instead
+// of 36), the ID's bytes otherwise.
+func idValue(id string) []byte {
+	code, raw, ok := compactID(id)
+	if !ok {
+		return []byte(id)
+	}
+	return append(binary.AppendUvarint([]byte{idValueMark}, code), raw[:]...)
+}
+
+// readIDValue returns the ID an index entry's value v names (idValue);
+// ok is false for a malformed compact value.
+func readIDValue(v []byte) (id string, ok bool) {
+	if len(v) == 0 || v[0] != idValueMark {
+		return string(v), true
+	}
+	r := &dec{b: v[1:]}
+	id = r.id()
+	return id, r.done()
+}
+
 var wordCodes = func() map[string]uint64 {
 	m := make(map[string]uint64, len(words))
 	for i, w := range words {
@@ -127,7 +160,7 @@ type enc struct {
 	refs    []string // strings words may refer to, before the table
 }
 
-func newEnc(size int) *enc { return &enc{b: append(make([]byte, 0, size), recBinary)} }
+func newEnc(size int) *enc { return &enc{b: append(make([]byte, 0, size), recCompactIDs)} }
 
 func (e *enc) uvarint(n uint64) { e.b = binary.AppendUvarint(e.b, n) }
 func (e *enc) varint(n int64)   { e.b = binary.AppendVarint(e.b, n) }
@@ -218,20 +251,21 @@ func (e *enc) time(t time.Time) {
 // dec reads fields of a record; a read past the end or of a malformed
 // field sets bad and returns zero values from then on.
 type dec struct {
-	b       []byte
-	bad     bool
-	base    int64
-	hasBase bool
-	refs    []string
+	b          []byte
+	bad        bool
+	base       int64
+	hasBase    bool
+	refs       []string
+	compactIDs bool // a recCompactIDs record: recordID reads id fields
 }
 
 // newDec returns a decoder of the binary record v (its format byte
 // skipped).
 func newDec(v []byte) *dec {
-	if len(v) == 0 || v[0] != recBinary {
+	if len(v) == 0 || (v[0] != recBinary && v[0] != recCompactIDs) {
 		return &dec{bad: true}
 	}
-	return &dec{b: v[1:]}
+	return &dec{b: v[1:], compactIDs: v[0] == recCompactIDs}
 }
 
 func (d *dec) uvarint() uint64 {
@@ -326,6 +360,15 @@ func (d *dec) id() string {
 	s := idPrefixes[c-1] + hex.EncodeToString(d.b[:16])
 	d.b = d.b[16:]
 	return s
+}
+
+// recordID reads an ID field of a record: an id field in records of
+// recCompactIDs, a string in those of recBinary.
+func (d *dec) recordID() string {
+	if d.compactIDs {
+		return d.id()
+	}
+	return d.str()
 }
 
 func (d *dec) strMap() map[string]string {

@@ -57,3 +57,24 @@ func FuzzIDField(f *testing.F) {
 		}
 	})
 }
+
+func TestIDValue(t *testing.T) {
+	for _, id := range []string{"dlv_" + strings.Repeat("9f", 16), "dlv_old1", "evt_" + strings.Repeat("AB", 16), ""} {
+		v := idValue(id)
+		if got, ok := readIDValue(v); !ok || got != id {
+			t.Errorf("readIDValue(idValue(%q)) = %q, %v", id, got, ok)
+		}
+	}
+	if n := len(idValue("dlv_" + strings.Repeat("9f", 16))); n != 18 {
+		t.Errorf("compact idValue is %d bytes, want 18", n)
+	}
+	// As earlier versions wrote every ID: its bytes.
+	if got, ok := readIDValue([]byte("dlv_" + strings.Repeat("9f", 16))); !ok || got != "dlv_"+strings.Repeat("9f", 16) {
+		t.Errorf("readIDValue of an ID's bytes = %q, %v", got, ok)
+	}
+	for _, v := range [][]byte{{idValueMark}, {idValueMark, 1, 2}, {idValueMark, 99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}} {
+		if got, ok := readIDValue(v); ok {
+			t.Errorf("readIDValue(%x) = %q, ok", v, got)
+		}
+	}
+}

@@ -138,7 +138,7 @@ func insertDelivery(tx Tx, d *store.Delivery, data []byte) error {
 		return err
 	}
 	d.Seq = seq
-	if err := tx.Bucket(BucketEventDeliveries).Put(newKey().str(d.EventID).u64(d.Seq), []byte(d.ID)); err != nil {
+	if err := tx.Bucket(BucketEventDeliveries).Put(newKey().str(d.EventID).u64(d.Seq), idValue(d.ID)); err != nil {
 		return err
 	}
 	return putDeliveryData(tx, d, nil, data)

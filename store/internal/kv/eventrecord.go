@@ -82,7 +82,7 @@ func insertEventRecord(tx Tx, e *store.Event, data []byte) error {
 		{BucketEventRecords, newKey().u64(seq), data},
 		{BucketEventState, []byte(e.ID), st.encode()},
 		{BucketEventList, st.listKey(e.Tenant()), attrs.encode()},
-		{BucketEventTime, newKey().u64(st.received).u64(seq), []byte(e.ID)},
+		{BucketEventTime, newKey().u64(st.received).u64(seq), idValue(e.ID)},
 	} {
 		if err := tx.Bucket(w.b).Put(w.k, w.v); err != nil {
 			return err

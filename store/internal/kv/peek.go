@@ -27,15 +27,18 @@ func (s *Store) PeekDue(ctx context.Context, destinationID string, now time.Time
 		}
 		prefix, nowBits := newKey().str(destinationID), timeBits(now)
 		var ids []string
-		scan(tx.Bucket(BucketDue), prefix, nil, func(k, id []byte) bool {
+		err := scanIDs(tx.Bucket(BucketDue), prefix, func(k []byte, id string) bool {
 			if at, _, _ := readU64(k[len(prefix):]); at > nowBits {
 				return false
 			}
-			if !skip(string(id)) {
-				ids = append(ids, string(id))
+			if !skip(id) {
+				ids = append(ids, id)
 			}
 			return len(ids) < limit
 		})
+		if err != nil {
+			return err
+		}
 		for _, id := range ids {
 			d, err := loadDelivery(tx, id)
 			if err != nil {

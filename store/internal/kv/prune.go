@@ -22,10 +22,11 @@ func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time) (int, error) 
 		from := next
 		n := 0
 		err := s.update(ctx, "prune events", func(tx Tx) error {
-			var keys, ids [][]byte
+			var keys [][]byte
+			var ids []string
 			n, next = 0, nil // assigned, not accumulated: fn may run twice
 			c := tx.Bucket(BucketEventTime).Cursor()
-			for k, id := c.Seek(from); k != nil; k, id = c.Next() {
+			for k, v := c.Seek(from); k != nil; k, v = c.Next() {
 				if at, _, _ := readU64(k); at >= end {
 					break
 				}
@@ -33,10 +34,14 @@ func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time) (int, error) 
 					next = copyBytes(k)
 					break
 				}
-				keys, ids = append(keys, copyBytes(k)), append(ids, copyBytes(id))
+				id, ok := readIDValue(v)
+				if !ok {
+					return errCorrupt
+				}
+				keys, ids = append(keys, copyBytes(k)), append(ids, id)
 			}
 			for i := range keys {
-				deleted, err := deleteEvent(tx, keys[i], string(ids[i]))
+				deleted, err := deleteEvent(tx, keys[i], ids[i])
 				if err != nil {
 					return err
 				}
@@ -96,8 +101,12 @@ func deleteEvent(tx Tx, timeKey []byte, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	for _, did := range deliveries {
-		if err := tx.Bucket(BucketDeliveries).Delete(did); err != nil {
+	for _, v := range deliveries {
+		did, ok := readIDValue(v)
+		if !ok {
+			return false, errCorrupt
+		}
+		if err := tx.Bucket(BucketDeliveries).Delete([]byte(did)); err != nil {
 			return false, err
 		}
 	}

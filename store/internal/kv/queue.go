@@ -56,13 +56,16 @@ func (s *Store) Lease(ctx context.Context, destinationID string, now time.Time, 
 		prefix, nowBits := newKey().str(destinationID), timeBits(now)
 		var ids []string
 		if limit > 0 {
-			scan(tx.Bucket(BucketDue), prefix, nil, func(k, id []byte) bool {
+			err := scanIDs(tx.Bucket(BucketDue), prefix, func(k []byte, id string) bool {
 				if at, _, _ := readU64(k[len(prefix):]); at > nowBits {
 					return false
 				}
-				ids = append(ids, string(id))
+				ids = append(ids, id)
 				return len(ids) < limit
 			})
+			if err != nil {
+				return err
+			}
 		}
 		for _, id := range ids {
 			d, err := loadDelivery(tx, id)
@@ -109,10 +112,13 @@ func (s *Store) ListDeliveries(ctx context.Context, t store.Tenant, eventID stri
 // eventDeliveries loads the deliveries of an event, in Seq order.
 func eventDeliveries(tx Tx, eventID string) ([]*store.Delivery, error) {
 	var ids []string
-	scan(tx.Bucket(BucketEventDeliveries), newKey().str(eventID), nil, func(_, id []byte) bool {
-		ids = append(ids, string(id))
+	err := scanIDs(tx.Bucket(BucketEventDeliveries), newKey().str(eventID), func(_ []byte, id string) bool {
+		ids = append(ids, id)
 		return true
 	})
+	if err != nil {
+		return nil, err
+	}
 	ds := make([]*store.Delivery, 0, len(ids))
 	for _, id := range ids {
 		d, err := loadDelivery(tx, id)
@@ -177,10 +183,13 @@ func (s *Store) ReleaseHeld(ctx context.Context, connectionID string, now time.T
 // releaseHeld makes the held deliveries of a connection due at now.
 func releaseHeld(tx Tx, connectionID string, now time.Time) (int, error) {
 	var ids []string
-	scan(tx.Bucket(BucketHeld), newKey().str(connectionID), nil, func(_, id []byte) bool {
-		ids = append(ids, string(id))
+	err := scanIDs(tx.Bucket(BucketHeld), newKey().str(connectionID), func(_ []byte, id string) bool {
+		ids = append(ids, id)
 		return true
 	})
+	if err != nil {
+		return 0, err
+	}
 	for _, id := range ids {
 		d, err := loadDelivery(tx, id)
 		if err != nil {
@@ -201,17 +210,18 @@ func (s *Store) HeldConnections(ctx context.Context) ([]store.HeldConnection, er
 	err := s.view(ctx, "held connections", func(tx Tx) error {
 		held = nil
 		c := tx.Bucket(BucketHeld).Cursor()
-		for k, id := c.Seek(nil); k != nil; {
+		for k, v := c.Seek(nil); k != nil; {
 			conn, _, ok := readStr(k)
-			if !ok {
+			id, idOK := readIDValue(v)
+			if !ok || !idOK {
 				return errCorrupt
 			}
-			d, err := loadDelivery(tx, string(id))
+			d, err := loadDelivery(tx, id)
 			if err != nil {
 				return err
 			}
 			held = append(held, store.HeldConnection{ConnectionID: conn, Tenant: d.Tenant()})
-			k, id = c.Seek(newKey().str(conn).next())
+			k, v = c.Seek(newKey().str(conn).next())
 		}
 		return nil
 	})
@@ -272,7 +282,7 @@ func putDeliveryData(tx Tx, d, old *store.Delivery, data []byte) error {
 		}
 	}
 	if b, k, ok := queueKey(d); ok {
-		if err := tx.Bucket(b).Put(k, []byte(d.ID)); err != nil {
+		if err := tx.Bucket(b).Put(k, idValue(d.ID)); err != nil {
 			return err
 		}
 	}

@@ -37,9 +37,9 @@ func eventTailFlags(e *store.Event) byte {
 // and Dead, with the traceparent (when set) and the body last, raw.
 func encodeEvent(e *store.Event) []byte {
 	w := newEnc(128 + len(e.Body) + 32*(len(e.Headers)+len(e.QueryParams)))
-	w.str(e.OrgID)
-	w.str(e.EnvID)
-	w.str(e.SourceID)
+	w.id(e.OrgID)
+	w.id(e.EnvID)
+	w.id(e.SourceID)
 	w.str(e.Topic)
 	w.word(e.Method)
 	w.strMap(e.Headers)
@@ -76,9 +76,9 @@ func decodeEvent(id string, v []byte) (*store.Event, error) {
 	}
 	r := newDec(v)
 	e.ID = id
-	e.OrgID = r.str()
-	e.EnvID = r.str()
-	e.SourceID = r.str()
+	e.OrgID = r.recordID()
+	e.EnvID = r.recordID()
+	e.SourceID = r.recordID()
 	e.Topic = r.str()
 	e.Method = r.word()
 	e.Headers = r.strMap()
@@ -125,7 +125,7 @@ func eventTenant(v []byte) (store.Tenant, error) {
 		return t, err
 	}
 	r := newDec(v)
-	t.OrgID, t.EnvID = r.str(), r.str()
+	t.OrgID, t.EnvID = r.recordID(), r.recordID()
 	if r.bad {
 		return t, errCorrupt
 	}
@@ -137,12 +137,12 @@ func eventTenant(v []byte) (store.Tenant, error) {
 // transaction, the rest may be encoded before).
 func encodeDeliveryFields(d *store.Delivery) []byte {
 	w := &enc{b: make([]byte, 0, 160)}
-	w.str(d.OrgID)
-	w.str(d.EnvID)
-	w.str(d.EventID)
-	w.str(d.ConnectionID)
-	w.str(d.SubscriptionID)
-	w.str(d.DestinationID)
+	w.id(d.OrgID)
+	w.id(d.EnvID)
+	w.id(d.EventID)
+	w.id(d.ConnectionID)
+	w.id(d.SubscriptionID)
+	w.id(d.DestinationID)
 	w.word(d.State)
 	w.bool(d.Held)
 	w.bool(d.NoRetry)
@@ -158,7 +158,7 @@ func encodeDeliveryFields(d *store.Delivery) []byte {
 // deliveryRecord returns the record of a delivery from its Seq and fields.
 func deliveryRecord(seq uint64, fields []byte) []byte {
 	b := make([]byte, 0, 1+10+len(fields))
-	b = append(b, recBinary)
+	b = append(b, recCompactIDs)
 	b = binary.AppendUvarint(b, seq)
 	return append(b, fields...)
 }
@@ -175,12 +175,12 @@ func decodeDelivery(id string, v []byte) (*store.Delivery, error) {
 	r := newDec(v)
 	d.ID = id
 	d.Seq = r.uvarint()
-	d.OrgID = r.str()
-	d.EnvID = r.str()
-	d.EventID = r.str()
-	d.ConnectionID = r.str()
-	d.SubscriptionID = r.str()
-	d.DestinationID = r.str()
+	d.OrgID = r.recordID()
+	d.EnvID = r.recordID()
+	d.EventID = r.recordID()
+	d.ConnectionID = r.recordID()
+	d.SubscriptionID = r.recordID()
+	d.DestinationID = r.recordID()
 	d.State = r.word()
 	d.Held = r.bool()
 	d.NoRetry = r.bool()
@@ -217,7 +217,7 @@ func deliveryLinks(d *store.Delivery) [6]string {
 func encodeAttempt(seq uint64, a *store.Attempt, d *store.Delivery) []byte {
 	w := newEnc(256 + len(a.ResponseBody) + len(a.RequestURL) + 48*(len(a.RequestHeaders)+len(a.ResponseHeaders)))
 	w.uvarint(seq)
-	w.str(a.DeliveryID)
+	w.id(a.DeliveryID)
 	var mask uint64
 	links := attemptLinks(a)
 	if d != nil && d.ID == a.DeliveryID && d.EventID == a.EventID {
@@ -230,7 +230,7 @@ func encodeAttempt(seq uint64, a *store.Attempt, d *store.Delivery) []byte {
 	w.uvarint(mask)
 	for i, f := range links {
 		if mask&(1<<i) == 0 {
-			w.str(*f)
+			w.id(*f)
 		}
 	}
 	w.refs = []string{a.ID, a.EventID, a.DeliveryID}
@@ -268,12 +268,12 @@ func decodeAttempt(tx Tx, id string, v []byte) (*store.Attempt, uint64, error) {
 	r := newDec(v)
 	a.ID = id
 	seq := r.uvarint()
-	a.DeliveryID = r.str()
+	a.DeliveryID = r.recordID()
 	mask := r.uvarint()
 	links := attemptLinks(a)
 	for i, f := range links {
 		if mask&(1<<i) == 0 {
-			*f = r.str()
+			*f = r.recordID()
 		}
 	}
 	if r.bad || mask >= 1<<len(links) {

@@ -3,6 +3,7 @@ package kv
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -92,5 +93,94 @@ func TestRecords_RoundTrip(t *testing.T) {
 		if _, err := decodeDelivery("x", v); err == nil {
 			t.Fatalf("decodeDelivery(%q) succeeded", v)
 		}
+	}
+}
+
+// TestRecords_CompactIDs round-trips records whose IDs are of the form
+// hookstream makes, which they keep in 16 bytes each.
+func TestRecords_CompactIDs(t *testing.T) {
+	id := func(prefix string, n int) string { return fmt.Sprintf("%s%032x", prefix, n) }
+	tm := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	e := &store.Event{
+		ID: id("evt_", 1), OrgID: id("org_", 2), EnvID: id("env_", 3), SourceID: id("src_", 4), Method: "POST",
+		Body: []byte(`{}`), ReceivedAt: tm,
+	}
+	if got, err := decodeEvent(e.ID, encodeEvent(e)); err != nil || !reflect.DeepEqual(got, e) {
+		t.Fatalf("event round trip:\n got  %#v, %v\n want %#v", got, err, e)
+	}
+	d := &store.Delivery{
+		ID: id("dlv_", 5), OrgID: e.OrgID, EnvID: e.EnvID, EventID: e.ID, ConnectionID: id("conn_", 6),
+		SubscriptionID: id("sub_", 7), DestinationID: id("dst_", 8), Seq: 3, State: store.DeliveryPending,
+		NextAt: tm, CreatedAt: tm, UpdatedAt: tm,
+	}
+	fields := encodeDeliveryFields(d)
+	if len(fields) > 6*17+20 {
+		t.Errorf("delivery fields are %d bytes: IDs not compact", len(fields))
+	}
+	if got, err := decodeDelivery(d.ID, deliveryRecord(d.Seq, fields)); err != nil || !reflect.DeepEqual(got, d) {
+		t.Fatalf("delivery round trip:\n got  %#v, %v\n want %#v", got, err, d)
+	}
+	a := &store.Attempt{
+		ID: id("da_", 9), OrgID: e.OrgID, EnvID: e.EnvID, EventID: e.ID, DeliveryID: d.ID, ConnectionID: id("conn_", 10),
+		DestinationID: d.DestinationID, Status: store.AttemptFailed, CreatedAt: tm,
+	}
+	if got, seq, err := decodeAttempt(nil, a.ID, encodeAttempt(4, a, nil)); err != nil || seq != 4 || !reflect.DeepEqual(got, a) {
+		t.Fatalf("attempt round trip:\n got  %#v, %v\n want %#v", got, err, a)
+	}
+}
+
+// TestRecords_BinaryStringIDs reads records as versions before compact IDs
+// wrote them (format recBinary: IDs as strings).
+func TestRecords_BinaryStringIDs(t *testing.T) {
+	tm := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	w := &enc{b: []byte{recBinary}}
+	for _, s := range []string{"org_1", "env_1", "src_1", ""} {
+		w.str(s)
+	}
+	w.word("POST")
+	w.strMap(nil)
+	w.strMap(nil)
+	w.word("")
+	w.str("::1")
+	w.word("verified")
+	w.str("")
+	w.word(store.DedupUnique)
+	w.str("")
+	w.str("")
+	w.time(tm)
+	w.time(time.Time{})
+	w.str("Shop")
+	w.str("shop")
+	w.b = append(w.b, tailBody)
+	w.b = append(w.b, "{}"...)
+	e, err := decodeEvent("evt_1", w.b)
+	if err != nil || e.OrgID != "org_1" || e.SourceID != "src_1" || string(e.Body) != "{}" || !e.ReceivedAt.Equal(tm) {
+		t.Fatalf("event of format recBinary = %+v, %v", e, err)
+	}
+	if tn, err := eventTenant(w.b); err != nil || tn != (store.Tenant{OrgID: "org_1", EnvID: "env_1"}) {
+		t.Fatalf("eventTenant = %+v, %v", tn, err)
+	}
+
+	w = &enc{b: []byte{recBinary}}
+	w.uvarint(7)
+	for _, s := range []string{"org_1", "env_1", "evt_1", "conn_1", "", "dst_1"} {
+		w.str(s)
+	}
+	w.word(store.DeliveryPending)
+	w.bool(false)
+	w.bool(false)
+	w.time(tm)
+	w.time(tm)
+	w.time(tm)
+	w.str("tok")
+	w.varint(2)
+	w.word(string(store.TriggerInitial))
+	d, err := decodeDelivery("dlv_1", w.b)
+	want := &store.Delivery{
+		ID: "dlv_1", Seq: 7, OrgID: "org_1", EnvID: "env_1", EventID: "evt_1", ConnectionID: "conn_1", DestinationID: "dst_1",
+		State: store.DeliveryPending, CreatedAt: tm, NextAt: tm, UpdatedAt: tm, LeaseToken: "tok", Attempts: 2, Trigger: store.TriggerInitial,
+	}
+	if err != nil || !reflect.DeepEqual(d, want) {
+		t.Fatalf("delivery of format recBinary:\n got  %#v, %v\n want %#v", d, err, want)
 	}
 }

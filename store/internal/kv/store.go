@@ -138,5 +138,21 @@ func scan(b Bucket, prefix, after []byte, fn func(k, v []byte) bool) {
 	}
 }
 
+// scanIDs is scan over an index whose values name IDs (idValue): fn gets
+// each key and the ID it names. It fails with errCorrupt at a malformed
+// value.
+func scanIDs(b Bucket, prefix []byte, fn func(k []byte, id string) bool) error {
+	var err error
+	scan(b, prefix, nil, func(k, v []byte) bool {
+		id, ok := readIDValue(v)
+		if !ok {
+			err = errCorrupt
+			return false
+		}
+		return fn(k, id)
+	})
+	return err
+}
+
 // copyBytes returns a copy of b that outlives the transaction.
 func copyBytes(b []byte) []byte { return append([]byte(nil), b...) }
