@@ -321,6 +321,11 @@ func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, lo
 				ids[i] = f.outcome.DeliveryID
 			}
 			r.handoff.release(ids...)
+		} else {
+			// The recorded deliveries no longer count against their
+			// destinations' max_concurrency: a lease the cap held back
+			// may take more now.
+			r.wakeScheduler()
 		}
 	}
 }

@@ -317,3 +317,47 @@ func TestRouter_Run_OneProbeAcrossProcesses(t *testing.T) {
 		}
 	})
 }
+
+// gatedStore is a batchStore whose Complete waits for its gate to open.
+type gatedStore struct {
+	batchStore
+	gate chan struct{}
+}
+
+func (s gatedStore) Complete(ctx context.Context, outcomes []store.Outcome) ([]error, error) {
+	<-s.gate
+	return s.batchStore.Complete(ctx, outcomes)
+}
+
+// TestRouter_Run_CappedLeaseGoesOnOnceRecorded: with durable leases, a
+// destination's max_concurrency counts the deliveries whose outcome is
+// not yet recorded, so a lease made while the recorder is behind takes
+// none; the recorder's writes must then wake the scheduler, not leave the
+// rest of the backlog to the next poll.
+func TestRouter_Run_CappedLeaseGoesOnOnceRecorded(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(200) }}
+		m := memory.New()
+		s := gatedStore{batchStore{m, m}, make(chan struct{})}
+		a, _, srcID, dstID := twoRouters(t, s, rc, Config{PollInterval: time.Hour})
+		ctx := context.Background()
+		if _, err := a.UpdateDestination(ctx, dstID, DestinationParams{MaxConcurrency: ptr(2)}); err != nil {
+			t.Fatal(err)
+		}
+		for range 6 {
+			ingest(t, a, srcID, `{"n":1}`)
+		}
+		runRouter(t, a)
+		synctest.Wait() // two attempts made; their outcomes wait at the gate
+		if n := len(rc.received()); n != 2 {
+			t.Fatalf("%d deliveries before any outcome is recorded, want max_concurrency 2", n)
+		}
+		close(s.gate)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := len(rc.received()); n != 6 {
+			t.Errorf("%d deliveries a second after the outcomes were recorded, want all 6 (the poll is hourly)", n)
+		}
+	})
+}
