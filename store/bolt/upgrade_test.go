@@ -119,11 +119,11 @@ func TestUpgrade_Batches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved, err := s.Upgrade(t.Context())
+	moved, err := kv.Upgrade(t.Context(), s.kvStore)
 	if err != nil || moved != n {
 		t.Fatalf("Upgrade = %d, %v; want %d", moved, err, n)
 	}
-	if moved, err := s.Upgrade(t.Context()); err != nil || moved != 0 {
+	if moved, err := kv.Upgrade(t.Context(), s.kvStore); err != nil || moved != 0 {
 		t.Fatalf("second Upgrade = %d, %v; want 0", moved, err)
 	}
 	s.Close()

@@ -4,10 +4,11 @@
 // invariant and every error of the contract lives here.
 //
 // The buckets and their keys are listed with the BucketID constants. Keys
-// are built so that byte order is the natural order (keys.go); newest-first
-// indexes invert times and sequence numbers, and a listing cursor is the
-// base64 of the last key it returned, so pages stay stable while rows are
-// added. Events, deliveries, attempts and event states are compact binary
+// are built so that byte order is the natural order (keys.go); the event
+// index is ascending and listed backwards (eventindex.go), other
+// newest-first indexes invert times and sequence numbers; a listing cursor
+// is the base64 of the last key it returned, so pages stay stable while
+// rows are added. Events, deliveries, attempts and event states are compact binary
 // records (codec.go, records.go), resources and circuits JSON; records of
 // the JSON era are still read. Everything is copied in and out.
 //

@@ -5,12 +5,13 @@ import "context"
 // upgradeBatch is how many index entries one transaction of Upgrade moves.
 const upgradeBatch = 10_000
 
-// Upgrade brings a database written by an earlier version to the current
-// layout: it moves the entries of BucketEventListInverted to
+// Upgrade brings the database of s, written by an earlier version, to the
+// current layout (a function, not a method, so that the stores embedding
+// a Store do not offer it): it moves the entries of BucketEventListInverted to
 // BucketEventList, in transactions of upgradeBatch entries, each atomic, so
 // that an upgrade cut short goes on at the next. It returns the number of
 // entries moved; on a current database it reads one key and returns 0.
-func (s *Store) Upgrade(ctx context.Context) (int, error) {
+func Upgrade(ctx context.Context, s *Store) (int, error) {
 	moved := 0
 	for {
 		n := 0
