@@ -211,10 +211,16 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 						events[d.ID] = req.events[i]
 					}
 				}
+				read := len(req.leased)
 				req.leased = slices.DeleteFunc(req.leased, func(d *store.Delivery) bool {
 					_, ok := stale[d.ID]
 					return ok
 				})
+				if len(req.leased) < read {
+					// Recorded while the store was read: the read came back
+					// short of room for them alone, so more may be due.
+					s.more = true
+				}
 			}
 		}
 	}
