@@ -14,8 +14,9 @@ import (
 
 // A replay walks the tenant's entries of BucketEventList forwards, oldest
 // first. A walk's cursor is an event cursor (eventindex.go) of the last
-// key it returned, as a listing's is. Running jobs hold store.ReplayRunningKey in BucketResourceKeys,
-// which ClaimReplays scans instead of every job ever made.
+// key it returned, as a listing's is. Running jobs hold
+// store.ReplayRunningKey in BucketResourceKeys, which ClaimReplays scans
+// instead of every job ever made.
 
 // walkReplay calls fn with the index entries of q's events, oldest first,
 // from the one after the cursor key after (nil: from the first), until fn
