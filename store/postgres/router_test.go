@@ -63,19 +63,7 @@ func TestRouter_TwoProcessesOneDatabase(t *testing.T) {
 	if _, err := a.CreateConnection(ctx, hookstream.ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("c")}); err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, r := range []*hookstream.Router{a, b} {
-		wg.Go(func() {
-			if err := r.Run(runCtx); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	defer func() {
-		stop()
-		wg.Wait()
-	}()
+	defer runRouters(t, ctx, a, b)()
 
 	const n = 60
 	var ids []string
@@ -215,19 +203,7 @@ func TestRouter_ReplayTwoProcesses(t *testing.T) {
 		}
 		ids = append(ids, res.EventID)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, r := range routers {
-		wg.Go(func() {
-			if err := r.Run(runCtx); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	defer func() {
-		stop()
-		wg.Wait()
-	}()
+	defer runRouters(t, ctx, routers...)()
 	now := time.Now()
 	job, err := b.StartReplay(ctx, hookstream.ReplayParams{DestinationID: dst.ID, From: now.Add(-time.Hour), To: now.Add(time.Second), RateLimit: 100})
 	if err != nil || job.Total != n {
@@ -256,5 +232,23 @@ func TestRouter_ReplayTwoProcesses(t *testing.T) {
 		if received[id] != 1 {
 			t.Errorf("event %s received %d times, want once", id, received[id])
 		}
+	}
+}
+
+// runRouters runs the routers until the returned stop is called; stop
+// waits for every Run to return.
+func runRouters(t *testing.T, ctx context.Context, routers ...*hookstream.Router) (stop func()) {
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, r := range routers {
+		wg.Go(func() {
+			if err := r.Run(runCtx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	return func() {
+		cancel()
+		wg.Wait()
 	}
 }

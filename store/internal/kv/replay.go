@@ -319,18 +319,3 @@ func updateReplay(tx Tx, stored, next *store.ReplayJob) error {
 	}
 	return putReplay(tx, next)
 }
-
-// loadAnyResource returns the stored resource at rk, whatever its tenant,
-// and its sequence number, or store.ErrNotFound.
-func loadAnyResource(res Bucket, rk []byte, kind store.Kind) (store.Resource, uint64, error) {
-	v := res.Get(rk)
-	if v == nil {
-		return nil, 0, store.ErrNotFound
-	}
-	r, err := store.NewResource(kind)
-	if err != nil {
-		return nil, 0, err
-	}
-	seq, err := readRecord(v, r)
-	return r, seq, err
-}

@@ -307,9 +307,9 @@ func keepNil(r store.Resource) {
 	}
 }
 
-// loadResource returns the stored resource at rk and its sequence number,
-// or store.ErrNotFound when there is none in tenant t.
-func loadResource(res Bucket, rk []byte, kind store.Kind, t store.Tenant) (store.Resource, uint64, error) {
+// loadAnyResource returns the stored resource at rk, whatever its tenant,
+// and its sequence number, or store.ErrNotFound.
+func loadAnyResource(res Bucket, rk []byte, kind store.Kind) (store.Resource, uint64, error) {
 	v := res.Get(rk)
 	if v == nil {
 		return nil, 0, store.ErrNotFound
@@ -319,6 +319,13 @@ func loadResource(res Bucket, rk []byte, kind store.Kind, t store.Tenant) (store
 		return nil, 0, err
 	}
 	seq, err := readRecord(v, r)
+	return r, seq, err
+}
+
+// loadResource returns the stored resource at rk and its sequence number,
+// or store.ErrNotFound when there is none in tenant t.
+func loadResource(res Bucket, rk []byte, kind store.Kind, t store.Tenant) (store.Resource, uint64, error) {
+	r, seq, err := loadAnyResource(res, rk, kind)
 	if err != nil {
 		return nil, 0, err
 	}
