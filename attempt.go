@@ -83,7 +83,13 @@ func (r *Router) attempt(ctx context.Context, j job) finished {
 		Body: body, ContentType: contentType, Timestamp: start,
 	})
 	end := r.now()
-	r.endAttempt(callCtx, span, d.DestinationID, end.Sub(start), resp, err)
+	switch {
+	case err != nil:
+		a.Error = err.Error()
+	case !retry.IsSuccess(resp.Status):
+		a.Error = fmt.Sprintf("receiver answered %d", resp.Status)
+	}
+	r.endAttempt(callCtx, span, d.DestinationID, end.Sub(start), resp, a.Error)
 	a.DurationMS = end.Sub(start).Milliseconds()
 	a.RequestBodySize = len(body)
 	var rr retry.Response
@@ -91,22 +97,17 @@ func (r *Router) attempt(ctx context.Context, j job) finished {
 		recordResponse(a, resp)
 		rr = retry.Response{Status: resp.Status, RetryAfter: resp.Header.Get("Retry-After")}
 	}
-	if err == nil && retry.IsSuccess(resp.Status) {
+	if a.Error == "" {
 		a.Status = store.AttemptSuccess
 		f.outcome.Result, f.verdict = store.ResultSuccess, verdictSuccess
 		return f
 	}
 	f.verdict = verdictFailure
-	if err != nil {
-		a.Error = err.Error()
-		if isRefused(err) {
-			// The receiver was never asked, and never will be while the
-			// setting holds: permanent (spec §3.3).
-			f.verdict = verdictNone
-			return dead(a.Error + "; " + privateNetworksHint)
-		}
-	} else {
-		a.Error = fmt.Sprintf("receiver answered %d", resp.Status)
+	if isRefused(err) {
+		// The receiver was never asked, and never will be while the
+		// setting holds: permanent (spec §3.3).
+		f.verdict = verdictNone
+		return dead(a.Error + "; " + privateNetworksHint)
 	}
 	if d.NoRetry {
 		return dead(a.Error)

@@ -250,7 +250,7 @@ func (r *Router) Run(ctx context.Context) error {
 			s.release(workCtx, f)
 			// Read the store again once a quarter of the workers are free,
 			// so each read takes a batch rather than one delivery.
-			lease = lease || (s.more || !s.local) && s.free*4 >= s.workers
+			lease = lease || (s.more || !s.local) && s.quarterFree()
 		case <-r.handoff.signal:
 		case <-r.wake:
 			lease = true
@@ -267,7 +267,7 @@ func (r *Router) Run(ctx context.Context) error {
 // canRead reports whether the scheduler has the workers free to read the
 // store for due deliveries. With leases in memory, any free worker will
 // do: the read is local. A durable lease is a store round trip, so it
-// waits for a quarter of the workers (or all of them) to be free and
+// waits for a quarter of the workers to be free and
 // leases a batch: under steady ingest, every new event wakes the
 // scheduler, and leasing one delivery per wake queued each lease behind
 // the ingest's own writes, until delivery starved (PostgreSQL delivered
@@ -276,8 +276,12 @@ func (s *scheduler) canRead() bool {
 	if s.local {
 		return s.free > 0
 	}
-	return s.free == s.workers || s.free*4 >= s.workers
+	return s.quarterFree()
 }
+
+// quarterFree reports whether a quarter of the workers are free: enough
+// for a read of the store to lease a batch rather than one delivery.
+func (s *scheduler) quarterFree() bool { return s.free*4 >= s.workers }
 
 // recordOutcomes writes the workers' outcomes to the store, batching all
 // that arrive while a write is under way into the next one. With local

@@ -503,14 +503,17 @@ func TestMetrics_BucketBoundaries(t *testing.T) {
 		{sunday.Add(8*24*time.Hour - time.Millisecond), 0, 1, 0}, // Sunday 15 March, the week's last millisecond
 		{sunday.Add(8 * 24 * time.Hour), 0, 0, 0},                // Monday 16 March: the next week
 	} {
-		at(c.at)
-		var o overviewAnswer
-		getMetrics(t, r, "/v1/metrics/overview", nil, &o)
-		if o.EventsToday != c.today || o.EventsThisWeek != c.week || o.SuccessToday != c.success || o.DeliveriesToday != c.success {
-			t.Errorf("overview at %v: %+v, want %d today, %d this week, %d attempts", c.at, o, c.today, c.week, c.success)
-		}
-		if (o.SuccessRateToday == nil) != (c.success == 0) || o.SuccessRateToday != nil && *o.SuccessRateToday != 100 {
-			t.Errorf("overview at %v: success_rate_today %v", c.at, o.SuccessRateToday)
+		// The day and week are UTC's whatever the zone of Config.Now.
+		for _, zone := range []*time.Location{time.UTC, time.FixedZone("UTC-5", -5*3600), time.FixedZone("UTC+9", 9*3600)} {
+			at(c.at.In(zone))
+			var o overviewAnswer
+			getMetrics(t, r, "/v1/metrics/overview", nil, &o)
+			if o.EventsToday != c.today || o.EventsThisWeek != c.week || o.SuccessToday != c.success || o.DeliveriesToday != c.success {
+				t.Errorf("overview at %v: %+v, want %d today, %d this week, %d attempts", c.at.In(zone), o, c.today, c.week, c.success)
+			}
+			if (o.SuccessRateToday == nil) != (c.success == 0) || o.SuccessRateToday != nil && *o.SuccessRateToday != 100 {
+				t.Errorf("overview at %v: success_rate_today %v", c.at.In(zone), o.SuccessRateToday)
+			}
 		}
 	}
 }

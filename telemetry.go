@@ -295,12 +295,13 @@ func (r *Router) startAttempt(ctx context.Context, ev *store.Event, d *store.Del
 }
 
 // endAttempt ends an attempt's span (nil when not tracing) and records its
-// duration: the destination answered resp, or the attempt failed with err.
-func (r *Router) endAttempt(ctx context.Context, span trace.Span, destID string, took time.Duration, resp *Response, err error) {
+// duration: the destination answered resp (nil if none); failure is the
+// attempt's error, empty when it succeeded.
+func (r *Router) endAttempt(ctx context.Context, span trace.Span, destID string, took time.Duration, resp *Response, failure string) {
 	t := r.telemetry
-	outcome := outcomeFailure
-	if err == nil && resp != nil && resp.Status >= 200 && resp.Status < 300 {
-		outcome = outcomeSuccess
+	outcome := outcomeSuccess
+	if failure != "" {
+		outcome = outcomeFailure
 	}
 	if t.attemptDuration.Enabled(ctx) {
 		t.attemptDuration.Record(ctx, took.Seconds(), metric.WithAttributes(attrDestination.String(destID), attrOutcome.String(outcome)))
@@ -311,11 +312,8 @@ func (r *Router) endAttempt(ctx context.Context, span trace.Span, destID string,
 	if resp != nil && resp.Status != 0 {
 		span.SetAttributes(attrHTTPStatus.Int(resp.Status))
 	}
-	switch {
-	case err != nil:
-		span.SetStatus(codes.Error, err.Error())
-	case outcome == outcomeFailure:
-		span.SetStatus(codes.Error, fmt.Sprintf("receiver answered %d", resp.Status))
+	if failure != "" {
+		span.SetStatus(codes.Error, failure)
 	}
 	span.End()
 }

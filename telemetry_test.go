@@ -255,7 +255,7 @@ func TestTelemetry_NoAllocationsWithoutProviders(t *testing.T) {
 		ictx, op := r.startIngest(ctx, "hookstream.ingest", h)
 		r.endIngest(ictx, op, attrSource.String("src_1"), "evt_1", 1, false, nil)
 		actx, span := r.startAttempt(ctx, ev, d, 1)
-		r.endAttempt(actx, span, "dst_1", time.Millisecond, resp, nil)
+		r.endAttempt(actx, span, "dst_1", time.Millisecond, resp, "")
 		r.outcomeReported(ctx, f, true)
 	})
 	if allocs != 0 {
