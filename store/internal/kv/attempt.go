@@ -76,16 +76,10 @@ func (s *Store) ListAttempts(ctx context.Context, q store.AttemptQuery) ([]*stor
 	return attempts, total, err
 }
 
-func insertAttempt(tx Tx, a *store.Attempt) error {
+// insertAttempt stores attempt a of delivery d, as d is stored.
+func insertAttempt(tx Tx, a *store.Attempt, d *store.Delivery) error {
 	b := tx.Bucket(BucketAttempts)
 	seq, err := b.NextSequence()
-	if err != nil {
-		return err
-	}
-	d, err := loadDelivery(tx, a.DeliveryID)
-	if errors.Is(err, store.ErrNotFound) {
-		d, err = nil, nil
-	}
 	if err != nil {
 		return err
 	}

@@ -131,7 +131,7 @@ func complete(tx Tx, o *store.Outcome, events map[string]*touchedEvent, local bo
 			a.DLQAt = o.Now
 		}
 	}
-	if err := insertAttempt(tx, &a); err != nil {
+	if err := insertAttempt(tx, &a, d); err != nil {
 		return err
 	}
 	at := a.CreatedAt

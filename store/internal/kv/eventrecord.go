@@ -124,6 +124,16 @@ func eventRecord(tx Tx, id string, st *eventState) ([]byte, error) {
 	return nil, errCorrupt
 }
 
+// recordTenant returns the tenant of event id, whose state is st, reading
+// no more of its record than needed.
+func recordTenant(tx Tx, id string, st *eventState) (store.Tenant, error) {
+	v, err := eventRecord(tx, id, st)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	return eventTenant(v)
+}
+
 // loadEventState returns the state of an event, or store.ErrNotFound.
 func loadEventState(tx Tx, id string) (eventState, error) {
 	v := tx.Bucket(BucketEventState).Get([]byte(id))

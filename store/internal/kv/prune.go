@@ -78,11 +78,7 @@ func deleteEvent(tx Tx, timeKey []byte, id string) (bool, error) {
 	if err != nil || st.pending > 0 {
 		return false, err
 	}
-	v, err := eventRecord(tx, id, &st)
-	if err != nil {
-		return false, err
-	}
-	t, err := eventTenant(v)
+	t, err := recordTenant(tx, id, &st)
 	if err != nil {
 		return false, err
 	}

@@ -123,12 +123,12 @@ func (s *Store) AddDelivery(ctx context.Context, d *store.Delivery, now time.Tim
 	}
 	data := encodeDeliveryFields(&add)
 	err := s.update(ctx, "add delivery", func(tx Tx) error {
-		if _, err := loadEvent(tx, add.Tenant(), add.EventID); err != nil {
-			return err
-		}
 		st, err := loadEventState(tx, add.EventID)
 		if err != nil {
 			return err
+		}
+		if t, err := recordTenant(tx, add.EventID, &st); err != nil || t != add.Tenant() {
+			return cmp.Or(err, store.ErrNotFound)
 		}
 		oldStatus := st.status
 		st.pending++
