@@ -97,9 +97,20 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 			live = append(live, r)
 		}
 	}
-	if len(live) == 1 {
+	switch len(live) {
+	case 0:
+		return
+	case 1:
 		live[0].due, live[0].err = s.insertEvent(live[0].ctx, s.pool, live[0].e, live[0].ds, shard)
 		return
+	}
+	// Each statement sets its deliveries' Held from the store; should the
+	// group fail, each insert starts again from the caller's.
+	var held []bool
+	for _, r := range live {
+		for _, d := range r.ds {
+			held = append(held, d.Held)
+		}
 	}
 	err := pgx.BeginFunc(s.ctx, s.pool, func(tx pgx.Tx) error {
 		for _, r := range live {
@@ -114,6 +125,9 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 		return
 	}
 	for _, r := range live {
+		for _, d := range r.ds {
+			d.Held, held = held[0], held[1:]
+		}
 		r.due, r.err = s.insertEvent(r.ctx, s.pool, r.e, r.ds, shard)
 	}
 }
