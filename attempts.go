@@ -107,15 +107,9 @@ func (r *Router) retryDelivery(ctx context.Context, t Tenant, deliveryID string)
 		return nil, storeError(err, "Delivery")
 	}
 	f := r.attempt(ctx, job{d: d, dst: dst})
-	errs, err := r.store.Complete(context.WithoutCancel(ctx), []store.Outcome{f.outcome})
-	if err == nil {
-		err = errs[0]
-	}
-	r.outcomeReported(ctx, f, err == nil)
-	if err != nil {
+	if err := r.completeOne(context.WithoutCancel(ctx), f); err != nil {
 		return nil, fmt.Errorf("retry delivery: %w", err)
 	}
-	r.feed.publishAttempt(f.outcome.Attempt)
 	if f.outcome.Attempt == nil {
 		return nil, errors.New("retry delivery: the store is unavailable; the delivery is queued")
 	}

@@ -311,13 +311,10 @@ func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, lo
 			r.logStoreError("hookstream: record delivery outcomes", "error", err)
 		}
 		for i, f := range batch {
-			if err == nil && errs[i] == nil {
-				r.feed.publishAttempt(f.outcome.Attempt)
-			}
 			if err == nil && errs[i] != nil && !errors.Is(errs[i], store.ErrLeaseLost) {
 				r.logStoreError("hookstream: record delivery outcome", "delivery_id", f.outcome.DeliveryID, "error", errs[i])
 			}
-			r.outcomeReported(ctx, f, err == nil && errs[i] == nil)
+			r.recorded(ctx, f, err == nil && errs[i] == nil)
 		}
 		if local {
 			ids := make([]string, len(batch))
@@ -332,6 +329,25 @@ func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, lo
 			r.wakeScheduler()
 		}
 	}
+}
+
+// completeOne records one attempt's outcome and reports it (recorded).
+func (r *Router) completeOne(ctx context.Context, f finished) error {
+	errs, err := r.store.Complete(ctx, []store.Outcome{f.outcome})
+	if err == nil {
+		err = errs[0]
+	}
+	r.recorded(ctx, f, err == nil)
+	return err
+}
+
+// recorded reports an outcome once the store recorded it (ok) or failed
+// to: to the live feed when it was, to telemetry and the logs either way.
+func (r *Router) recorded(ctx context.Context, f finished, ok bool) {
+	if ok {
+		r.feed.publishAttempt(f.outcome.Attempt)
+	}
+	r.outcomeReported(ctx, f, ok)
 }
 
 // release returns an ended attempt's worker and destination slot, and
@@ -358,9 +374,4 @@ func (r *Router) leaseTTL(dst *store.Destination) time.Duration {
 }
 
 // wakeScheduler tells a running scheduler that deliveries became due.
-func (r *Router) wakeScheduler() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
+func (r *Router) wakeScheduler() { signal(r.wake) }

@@ -101,10 +101,7 @@ func (h *handoff) committed(ev *store.Event, ds []*store.Delivery, ok bool) {
 		h.queue = append(h.queue, handed{ev: ev, d: d})
 	}
 	h.mu.Unlock()
-	select {
-	case h.signal <- struct{}{}:
-	default:
-	}
+	signal(h.signal)
 }
 
 // take returns the queued deliveries, and whether a reservation was

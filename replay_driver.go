@@ -60,12 +60,7 @@ func newReplayHub() *replayHub {
 }
 
 // wake tells a running Run to claim jobs now.
-func (h *replayHub) wake() {
-	select {
-	case h.wakeC <- struct{}{}:
-	default:
-	}
-}
+func (h *replayHub) wake() { signal(h.wakeC) }
 
 // interrupt stops the driver of a cancelled job, if this Router drives it.
 func (h *replayHub) interrupt(id string) {
@@ -373,15 +368,7 @@ func (d *replayDriver) replayEvent(ctx, work context.Context, dst *store.Destina
 		return replayUnknown
 	}
 	f := r.attempt(work, job{d: leased, ev: ev, dst: dst})
-	errs, err := r.store.Complete(work, []store.Outcome{f.outcome})
-	if err == nil {
-		err = errs[0]
-	}
-	r.outcomeReported(work, f, err == nil)
-	if err == nil {
-		r.feed.publishAttempt(f.outcome.Attempt)
-	}
-	if err != nil {
+	if err := r.completeOne(work, f); err != nil {
 		// Its lease hands it to the queue, which attempts it once.
 		r.logStoreError("hookstream: record replay attempt", "replay_id", rj.ID, "delivery_id", dl.ID, "error", err)
 		return d.await(ctx, work, dl.ID)

@@ -262,7 +262,7 @@ func (r *Router) feedChannel(ctx context.Context, name string, lookup bool) (fee
 	if key.kind == channelDeliveries {
 		rec, what, prefix = new(store.Destination), "destination", prefixDestination
 	}
-	if !strings.HasPrefix(key.id, prefix) || len(key.id) != len(prefix)+32 || !isHex32(key.id[len(prefix):]) {
+	if !strings.HasPrefix(key.id, prefix) || !isHex32(key.id[len(prefix):]) {
 		return feedKey{}, badChannelError(fmt.Sprintf("%q does not name a %s: want its ID (%s…)", name, what, prefix))
 	}
 	if !lookup {
