@@ -140,14 +140,6 @@ func (r *Router) Run(ctx context.Context) error {
 		return err
 	}
 	defer end()
-	// Background work: pruning by Config.Retention, and the replay
-	// drivers (started below, once the scheduler knows whether its leases
-	// are local).
-	bgCtx, stopBackground := context.WithCancel(ctx)
-	var background sync.WaitGroup
-	background.Go(func() { r.retain(bgCtx) })
-	defer background.Wait()
-	defer stopBackground()
 	workers := r.cfg.Workers
 	s := &scheduler{
 		r:        r,
@@ -167,7 +159,15 @@ func (r *Router) Run(ctx context.Context) error {
 			defer r.handoff.stop()
 		}
 	}
-	background.Go(func() { r.driveReplays(bgCtx, s.local) }) // replay jobs (replay_driver.go)
+	// Background work: pruning by Config.Retention, and the replay drivers
+	// (replay_driver.go), which need to know whether leases are local.
+	// Deferred after the claim, it has stopped before the claim is released.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	defer background.Wait()
+	defer stopBackground()
+	background.Go(func() { r.retain(bgCtx) })
+	background.Go(func() { r.driveReplays(bgCtx, s.local) })
 	// Attempts and their records outlive ctx: an attempt under way
 	// finishes and is recorded, within Config.DrainTimeout.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
