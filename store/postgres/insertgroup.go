@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"github.com/hookstream-go/hookstream/store"
 	"github.com/jackc/pgx/v5"
@@ -16,7 +19,11 @@ import (
 // from an insert's update to its commit, and 64 concurrent ingests, each
 // its own commit, queued on those rows (BENCHMARKS.md). Each committer
 // updates counters in a shard of its own, so two groups of one process
-// never wait for each other's rows (nor deadlock on them).
+// never wait for each other's rows. Groups of several processes (or of
+// one process with fewer shards than committers) may share a shard: a
+// group runs its inserts in the order of their sources and topics, whose
+// counter and rollup rows are their own, so that two groups lock the rows
+// they share in the same order and never deadlock on them.
 const (
 	maxInsertGroup   = 64
 	insertCommitters = 4
@@ -104,6 +111,9 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 		live[0].due, live[0].err = s.insertEvent(live[0].ctx, s.pool, live[0].e, live[0].ds, shard)
 		return
 	}
+	slices.SortStableFunc(live, func(a, b *insertRequest) int {
+		return cmp.Or(strings.Compare(a.e.SourceID, b.e.SourceID), strings.Compare(a.e.Topic, b.e.Topic))
+	})
 	// Each statement sets its deliveries' Held from the store; should the
 	// group fail, each insert starts again from the caller's.
 	var held []bool
