@@ -17,6 +17,7 @@ func testQueue(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"LeasesExclusive":             testLeasesExclusive,
 		"ExpiredLeaseReturns":         testExpiredLease,
 		"StaleCompletionRefused":      testStaleCompletion,
+		"TakenAttemptIDRefused":       testTakenAttemptID,
 		"CompleteSuccess":             testCompleteSuccess,
 		"CompleteRetry":               testCompleteRetry,
 		"CompleteDead":                testCompleteDead,
@@ -216,6 +217,41 @@ func testStaleCompletion(h *harness) {
 	h.insert(unleased, delivery(unleased, "dlv_3", "dst_2"))
 	errs = h.complete(store.Outcome{DeliveryID: "dlv_3", Result: store.ResultSuccess, Now: t0})
 	wantErr(t, "completing an unleased delivery", errs[0], store.ErrLeaseLost)
+}
+
+// testTakenAttemptID: an outcome whose attempt ID is stored already, or is
+// an earlier outcome's of the same call, is refused with ErrConflict and
+// changes nothing; the others of the call are applied.
+func testTakenAttemptID(h *harness) {
+	t := h.t
+	e := event(tenantA, "evt_1", t0)
+	h.insert(e, delivery(e, "dlv_1", "dst_1"), delivery(e, "dlv_2", "dst_1"), delivery(e, "dlv_3", "dst_1"))
+	ds := h.lease("dst_1", t0, 3)
+	h.completeOK(outcome(ds[0], store.ResultSuccess, attempt(ds[0], "att_1", store.AttemptSuccess, at(1)), at(1)))
+	errs := h.complete(
+		outcome(ds[1], store.ResultSuccess, attempt(ds[1], "att_1", store.AttemptSuccess, at(2)), at(2)),
+		outcome(ds[2], store.ResultSuccess, attempt(ds[2], "att_3", store.AttemptSuccess, at(2)), at(2)),
+	)
+	wantErr(t, "attempt ID stored before", errs[0], store.ErrConflict)
+	wantErr(t, "the other outcome", errs[1], nil)
+	got := h.getDelivery("dlv_2")
+	if got.State != store.DeliveryPending || got.LeaseToken != ds[1].LeaseToken || got.Attempts != 0 {
+		t.Fatalf("refused delivery: State %q token %q Attempts %d; want it pending, leased, unattempted", got.State, got.LeaseToken, got.Attempts)
+	}
+	a, err := h.s.GetAttempt(h.ctx, tenantA, "att_1")
+	wantErr(t, "GetAttempt", err, nil)
+	wantEqual(t, "the stored attempt's delivery", a.DeliveryID, "dlv_1")
+	wantEqual(t, "event status", h.getEvent(tenantA, "evt_1").Status, store.EventProcessing)
+	// Within one call, the second use of an ID is refused.
+	errs = h.complete(
+		outcome(ds[1], store.ResultSuccess, attempt(ds[1], "att_2", store.AttemptSuccess, at(3)), at(3)),
+		outcome(ds[1], store.ResultSuccess, attempt(ds[1], "att_2", store.AttemptSuccess, at(3)), at(3)),
+	)
+	wantErr(t, "first use", errs[0], nil)
+	if errs[1] == nil {
+		t.Fatal("a second outcome of one delivery in one call was applied")
+	}
+	wantEqual(t, "event status", h.getEvent(tenantA, "evt_1").Status, store.EventDelivered)
 }
 
 func testCompleteSuccess(h *harness) {
