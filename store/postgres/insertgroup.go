@@ -125,7 +125,7 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 				return err
 			}
 		}
-		return t.flush(s.ctx, s, tx, shard)
+		return s.flushTally(s.ctx, tx, t, shard)
 	})
 	if err == nil {
 		return
