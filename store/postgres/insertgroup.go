@@ -125,7 +125,7 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 				return err
 			}
 		}
-		return s.flushTally(s.ctx, tx, t, shard)
+		return t.flush(s.ctx, s, tx, shard)
 	})
 	if err == nil {
 		return

@@ -1,7 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -71,23 +75,26 @@ FROM unnest($5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::bigint[])
 ORDER BY x.org, x.env, x.hour, x.source
 ON CONFLICT (org_id, env_id, hour, source_id, shard) DO UPDATE SET count = r.count + excluded.count`
 
-// flushTally writes t in tx, counters in shard. The statement orders the
-// rows (in the database's collation, as every other writer of them does).
-func (s *Store) flushTally(ctx context.Context, tx pgx.Tx, t *tally, shard int16) error {
+// flush writes the tally in tx, counters in shard.
+func (t *tally) flush(ctx context.Context, s *Store, tx pgx.Tx, shard int16) error {
 	if len(t.counters) == 0 && len(t.rollups) == 0 {
 		return nil
 	}
-	var (
-		ids                 []string
-		counts, n           []int64
-		lasts, hours        []time.Time
-		orgs, envs, sources []string
-	)
-	for id, c := range t.counters {
-		ids, counts, lasts = append(ids, id), append(counts, c.count), append(lasts, c.last)
+	ids := slices.Sorted(maps.Keys(t.counters))
+	counts, lasts := make([]int64, len(ids)), make([]time.Time, len(ids))
+	for i, id := range ids {
+		counts[i], lasts[i] = t.counters[id].count, t.counters[id].last
 	}
-	for k, count := range t.rollups {
-		orgs, envs, hours, sources, n = append(orgs, k.org), append(envs, k.env), append(hours, k.hour), append(sources, k.source), append(n, count)
+	keys := make([]rollupKey, 0, len(t.rollups))
+	for k := range t.rollups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b rollupKey) int {
+		return cmp.Or(strings.Compare(a.org, b.org), strings.Compare(a.env, b.env), a.hour.Compare(b.hour), strings.Compare(a.source, b.source))
+	})
+	orgs, envs, hours, sources, n := make([]string, len(keys)), make([]string, len(keys)), make([]time.Time, len(keys)), make([]string, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		orgs[i], envs[i], hours[i], sources[i], n[i] = k.org, k.env, k.hour, k.source, t.rollups[k]
 	}
 	_, err := tx.Exec(ctx, s.sql(flushTallySQL), shard, ids, counts, lasts, orgs, envs, hours, sources, n)
 	return err
