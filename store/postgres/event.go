@@ -70,10 +70,10 @@ func unmarshalMap(b []byte, m *map[string]string) error {
 // connections' counters advanced in one shard, the event counted in its
 // hourly rollup (in the row of this connection's backend, see
 // 0003_rollups.sql; with $43 false, and no counters given, the caller
-// tallies both for a group instead, see tally.go). Held deliveries of
-// connections the store has as not paused are not held: those connection
-// rows are locked FOR SHARE, so a resume (Update, which locks the row and
-// then releases held deliveries) runs wholly before or after.
+// tallies both for a group instead, see tally.go). Held deliveries of connections the store has as not
+// paused are not held: those connection rows are locked FOR SHARE, so a
+// resume (Update, which locks the row and then releases held deliveries)
+// runs wholly before or after.
 const insertEventSQL = `
 WITH dd AS (
 	INSERT INTO {s}.dedup_keys AS k (source_id, key, expires_at)
