@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookstream-go/hookstream/store"
 )
@@ -54,5 +55,50 @@ func TestInsertEvent_Grouped(t *testing.T) {
 	}
 	if want := int64(n - len(taken)); cs[0].Count != want {
 		t.Errorf("source counter %d, want %d (one per stored event)", cs[0].Count, want)
+	}
+}
+
+// TestInsertEvent_GroupedTally: a group writes its counters and rollups
+// once, at its end (tally.go), with the figures one insert at a time
+// gives: the source counts every event, duplicates too; a connection
+// counts the deliveries stored (none of a duplicate); the rollups count
+// every event in its hour.
+func TestInsertEvent_GroupedTally(t *testing.T) {
+	t.Parallel()
+	s := open(t, newSchema(t), nil)
+	ctx := context.Background()
+	const n = 120 // events 2k and 2k+1 share a dedup key: one of each pair is a duplicate
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			e := event(fmt.Sprintf("evt_%d", i))
+			e.SourceID, e.ReceivedAt = "src_tally", t0.Add(time.Duration(i%2)*time.Hour)
+			e.DedupKey, e.DedupUntil = fmt.Sprintf("key_%d", i/2), t0.Add(24*time.Hour)
+			errs[i] = s.InsertEvent(ctx, e, []*store.Delivery{delivery(e, fmt.Sprintf("dlv_%d", i), "dst_tally")})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("insert %d: %v", i, err)
+		}
+	}
+	cs, err := s.Counters(ctx, []string{"src_tally", "con_dst_tally"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs[0].Count != n || cs[1].Count != n/2 {
+		t.Errorf("counters: source %d, connection %d; want %d (every event) and %d (one delivery per pair)", cs[0].Count, cs[1].Count, n, n/2)
+	}
+	if want := t0.Add(time.Hour); !cs[0].Last.Equal(want) {
+		t.Errorf("source counter's last %v, want %v (the latest event)", cs[0].Last, want)
+	}
+	rollups, err := s.EventRollups(ctx, store.RollupQuery{Tenant: tenant, ID: "src_tally", From: t0, To: t0.Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rollups) != 2 || rollups[0].Events != n/2 || rollups[1].Events != n/2 {
+		t.Errorf("event rollups %+v; want 2 hours of %d events", rollups, n/2)
 	}
 }
