@@ -27,13 +27,11 @@ const (
 	// and counts the attempts in their hourly rollups (hour $36, latency
 	// bin $37; in this connection's backend's rows, see 0003_rollups.sql). It
 	// returns each outcome's code: 0 applied, 1 no such delivery, 2 lease
-	// lost, 3 attempt ID taken. o carries the attempt IDs ($7) too, so the
-	// check of a taken ID is a probe of attempts' key per outcome, not a
-	// scan of a for each outcome.
+	// lost, 3 attempt ID taken.
 	completeSQL = `
 WITH o AS MATERIALIZED (
-	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::text[])
-		WITH ORDINALITY AS o(delivery_id, token, result, retry_at, now, has_attempt, attempt_id, ord)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::boolean[])
+		WITH ORDINALITY AS o(delivery_id, token, result, retry_at, now, has_attempt, ord)
 ), a AS MATERIALIZED (
 	SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
 		$14::text[], $15::text[], $16::text[], $17::text[], $18::integer[], $19::integer[], $20::text[], $21::bytea[],
@@ -47,7 +45,7 @@ WITH o AS MATERIALIZED (
 ), ok AS (
 	SELECT o.* FROM o JOIN {s}.deliveries d ON d.id = o.delivery_id
 	WHERE d.state = 'pending' AND d.lease_token = o.token
-		AND NOT (o.has_attempt AND EXISTS (SELECT FROM {s}.attempts x WHERE x.id = o.attempt_id))
+		AND NOT (o.has_attempt AND EXISTS (SELECT FROM {s}.attempts x JOIN a ON a.ord = o.ord WHERE x.id = a.id))
 ), u AS (
 	UPDATE {s}.deliveries d SET
 		state = CASE ok.result WHEN 'success' THEN 'succeeded' WHEN 'dead' THEN 'dead' ELSE 'pending' END,
