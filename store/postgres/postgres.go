@@ -32,6 +32,10 @@ const DefaultNotifyInterval = 10 * time.Millisecond
 // between attempts to reconnect after losing its connection.
 const DefaultReconnectInterval = time.Second
 
+// DefaultAnalyzeInterval is how often, by default, a Store looks for
+// grown tables to analyze.
+const DefaultAnalyzeInterval = 2 * time.Second
+
 // Options configures Open. A nil *Options, like every zero field, means
 // the defaults.
 type Options struct {
@@ -56,6 +60,11 @@ type Options struct {
 	// wakes the listening schedulers, so they poll while notifications
 	// cannot arrive. Defaults to DefaultReconnectInterval.
 	ReconnectInterval time.Duration
+	// AnalyzeInterval is how often the Store looks for tables that have
+	// doubled in size since PostgreSQL last analyzed them, and analyzes
+	// them (see AnalyzeGrowing). Defaults to DefaultAnalyzeInterval; a
+	// negative interval turns it off, leaving statistics to autovacuum.
+	AnalyzeInterval time.Duration
 }
 
 // Store is a store.Store in a PostgreSQL database, shared by every process
@@ -118,6 +127,9 @@ func Open(ctx context.Context, connString string, opts *Options) (*Store, error)
 	if o.ReconnectInterval <= 0 {
 		o.ReconnectInterval = DefaultReconnectInterval
 	}
+	if o.AnalyzeInterval == 0 {
+		o.AnalyzeInterval = DefaultAnalyzeInterval
+	}
 	if o.MaxConns < 0 {
 		return nil, fmt.Errorf("postgres: open: MaxConns %d is negative", o.MaxConns)
 	}
@@ -159,6 +171,9 @@ func Open(ctx context.Context, connString string, opts *Options) (*Store, error)
 	s.wg.Go(s.runNotifier)
 	s.startInsertCommitters()
 	s.wg.Go(s.runCompactor)
+	if o.AnalyzeInterval > 0 {
+		s.wg.Go(s.runAnalyzer)
+	}
 	return s, nil
 }
 

@@ -1,0 +1,138 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hookstream-go/hookstream/store"
+	"github.com/hookstream-go/hookstream/store/postgres"
+	"github.com/jackc/pgx/v5"
+)
+
+// insertMany stores n events with one delivery each to dest, from 8
+// goroutines (so that the store groups them, as under load).
+func insertMany(t *testing.T, s store.Store, prefix string, n int, dest string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				e := event(fmt.Sprintf("%s_%d", prefix, i))
+				if err := s.InsertEvent(context.Background(), e, []*store.Delivery{delivery(e, "d"+e.ID, dest)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("InsertEvent = %v", err)
+	}
+}
+
+// seqScan matches a plan's sequential scan of the deliveries or events.
+var seqScan = regexp.MustCompile(`Seq Scan on (deliveries|events)\b`)
+
+// TestLease_PlanProbesKeys: the lease statement's plans, custom and
+// generic, capped and not, read the deliveries and events through their
+// indexes, never by a sequential scan, over a backlog of due deliveries
+// with up-to-date statistics. (The planner cannot see a lease's LIMIT,
+// estimates it at a tenth of the due deliveries, and once chose to
+// hash-join a scan of each table, at every size.)
+func TestLease_PlanProbesKeys(t *testing.T) {
+	t.Parallel()
+	schema := newSchema(t)
+	s := open(t, schema, &postgres.Options{AnalyzeInterval: -1})
+	insertMany(t, s, "evt", 3000, "dst_1")
+	ctx := context.Background()
+	conn, err := adminPool(t).Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	q := pgx.Identifier{schema}.Sanitize()
+	if _, err := conn.Exec(ctx, "ANALYZE "+q+".deliveries, "+q+".events"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "PREPARE lease_plan(timestamptz, text[], integer[], integer[], bigint[]) AS "+s.LeaseStatement()); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "DEALLOCATE lease_plan")
+	defer conn.Exec(ctx, "RESET plan_cache_mode")
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		for _, limitCap := range []string{"'{10}', '{0}'", "'{10}', '{48}'"} {
+			if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := conn.Query(ctx, "EXPLAIN EXECUTE lease_plan('2030-01-01', '{dst_1}', "+limitCap+", '{60000000}')")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan := strings.Join(lines, "\n"); seqScan.MatchString(plan) {
+				t.Errorf("%s, limit and cap %s: the lease plan scans a table:\n%s", mode, limitCap, plan)
+			}
+		}
+	}
+}
+
+// TestAnalyzeGrowing: a table is analyzed once it reaches 16 pages, then
+// each time it doubles, and not in between.
+func TestAnalyzeGrowing(t *testing.T) {
+	t.Parallel()
+	schema := newSchema(t)
+	s := open(t, schema, &postgres.Options{AnalyzeInterval: -1})
+	ctx := context.Background()
+	stats := func() (analyses int64, tuples float32) {
+		t.Helper()
+		err := adminPool(t).QueryRow(ctx, `SELECT s.analyze_count, c.reltuples FROM pg_stat_user_tables s
+			JOIN pg_class c ON c.oid = s.relid WHERE s.schemaname = $1 AND s.relname = 'events'`, schema).Scan(&analyses, &tuples)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return analyses, tuples
+	}
+	analyze := func() {
+		t.Helper()
+		if err := s.AnalyzeGrowing(ctx); err != nil {
+			t.Fatalf("AnalyzeGrowing = %v", err)
+		}
+	}
+
+	insertMany(t, s, "small", 20, "dst_1")
+	analyze()
+	if n, _ := stats(); n != 0 {
+		t.Errorf("events of 20 rows: analyzed %d times, want none (under 16 pages)", n)
+	}
+	insertMany(t, s, "grown", 2000, "dst_1")
+	analyze()
+	if n, tuples := stats(); n != 1 || tuples != 2020 {
+		t.Errorf("events of 2,020 rows: analyzed %d times (%v rows counted), want once, counting 2020", n, tuples)
+	}
+	insertMany(t, s, "more", 500, "dst_1")
+	analyze()
+	if n, _ := stats(); n != 1 {
+		t.Errorf("events grown by a quarter: analyzed %d times, want still once", n)
+	}
+	insertMany(t, s, "doubled", 2000, "dst_1")
+	analyze()
+	if n, tuples := stats(); n != 2 || tuples != 4520 {
+		t.Errorf("events doubled to 4,520 rows: analyzed %d times (%v rows counted), want twice, counting 4520", n, tuples)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AnalyzeGrowing(ctx); err == nil {
+		t.Error("AnalyzeGrowing after Close = nil, want store.ErrClosed")
+	}
+}
