@@ -69,10 +69,11 @@ func unmarshalMap(b []byte, m *map[string]string) error {
 // deliveries), the event and deliveries inserted, the source's and
 // connections' counters advanced in one shard, the event counted in its
 // hourly rollup (in the row of this connection's backend, see
-// 0003_rollups.sql). Held deliveries of connections the store has as not
-// paused are not held: those connection rows are locked FOR SHARE, so a
-// resume (Update, which locks the row and then releases held deliveries)
-// runs wholly before or after.
+// 0003_rollups.sql; with $43 false, and no counters given, the caller
+// tallies both for a group instead, see tally.go). Held deliveries of
+// connections the store has as not paused are not held: those connection
+// rows are locked FOR SHARE, so a resume (Update, which locks the row and
+// then releases held deliveries) runs wholly before or after.
 const insertEventSQL = `
 WITH dd AS (
 	INSERT INTO {s}.dedup_keys AS k (source_id, key, expires_at)
@@ -117,7 +118,7 @@ WITH dd AS (
 	ON CONFLICT (id, shard) DO UPDATE SET count = c.count + excluded.count, last = greatest(c.last, excluded.last)
 ), er AS (
 	INSERT INTO {s}.event_rollups AS r (org_id, env_id, hour, source_id, shard, count)
-	VALUES ($2, $3, $42, $4, pg_backend_pid(), 1)
+	SELECT $2, $3, $42, $4, pg_backend_pid(), 1 WHERE $43::boolean
 	ON CONFLICT (org_id, env_id, hour, source_id, shard) DO UPDATE SET count = r.count + 1
 )
 SELECT f.dup, dl.id, dl.seq, dl.held FROM flag f LEFT JOIN dl ON true`
@@ -160,16 +161,17 @@ func (s *Store) InsertEventTx(ctx context.Context, ptx pgx.Tx, e *store.Event, d
 	if err := s.begin(ctx, op); err != nil {
 		return err
 	}
-	due, err := s.insertEvent(ctx, ptx, e, ds, s.shard())
+	due, err := s.insertEvent(ctx, ptx, e, ds, s.shard(), nil)
 	if err == nil && due {
 		_, err = ptx.Exec(ctx, "SELECT pg_notify($1, '')", s.channel)
 	}
 	return s.wrap(op, err)
 }
 
-// insertEvent runs insertEventSQL on q, advancing counters in shard, and
-// reports whether it stored a due (not held) delivery.
-func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds []*store.Delivery, shard int16) (due bool, err error) {
+// insertEvent runs insertEventSQL on q, advancing counters in shard and
+// the event's rollup (or, with a tally, adding them to it), and reports
+// whether it stored a due (not held) delivery.
+func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds []*store.Delivery, shard int16, t *tally) (due bool, err error) {
 	headers, err := marshalMap(e.Headers)
 	if err != nil {
 		return false, err
@@ -219,12 +221,16 @@ func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds [
 	}
 	// Counter rows are written in ID order (the statement sorts them), so
 	// two inserts never wait for each other's rows in opposite orders.
+	countIDs, countAlways, countStored := counterIDs, always, stored
+	if t != nil {
+		countIDs, countAlways, countStored = []string{}, []int32{}, []int32{}
+	}
 	rows, err := q.Query(ctx, s.sql(insertEventSQL),
 		text(e.ID), text(e.OrgID), text(e.EnvID), text(e.SourceID), text(e.Topic), text(e.Method), headers, query,
 		text(e.ContentType), text(e.SourceIP), e.Body, text(e.VerificationStatus), text(e.VerificationError), text(e.DedupStatus),
 		text(e.DedupHash), text(e.DedupKey), e.DedupUntil, e.ReceivedAt, text(e.SourceName), text(e.SourceSlug), n,
 		ids, orgs, envs, events, conns, subs, dests, held, nextAt, attempts, triggers, noRetry, created,
-		heldConns, upd, counterIDs, always, shard, stored, text(e.Traceparent), rollupHour(e.ReceivedAt))
+		heldConns, upd, countIDs, countAlways, shard, countStored, text(e.Traceparent), rollupHour(e.ReceivedAt), t == nil)
 	if err != nil {
 		return false, insertErr(err)
 	}
@@ -258,6 +264,16 @@ func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds [
 	}
 	if err := insertErr(rows.Err()); err != nil {
 		return false, err
+	}
+	if t != nil {
+		for i, id := range counterIDs {
+			n := always[i]
+			if !dup {
+				n += stored[i]
+			}
+			t.count(id, int64(n), e.ReceivedAt)
+		}
+		t.roll(text(e.OrgID), text(e.EnvID), text(e.SourceID), rollupHour(e.ReceivedAt))
 	}
 	for _, d := range ds {
 		d.State, d.LeaseToken = store.DeliveryPending, ""

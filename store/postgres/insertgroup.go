@@ -1,11 +1,8 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"math/rand/v2"
-	"slices"
-	"strings"
 
 	"github.com/hookstream-go/hookstream/store"
 	"github.com/jackc/pgx/v5"
@@ -17,13 +14,14 @@ import (
 // transaction and commit once. Fewer commits mean fewer WAL flushes and,
 // above all, counter rows held for less: a counter shard row stays locked
 // from an insert's update to its commit, and 64 concurrent ingests, each
-// its own commit, queued on those rows (BENCHMARKS.md). Each committer
-// updates counters in a shard of its own, so two groups of one process
-// never wait for each other's rows. Groups of several processes (or of
-// one process with fewer shards than committers) may share a shard: a
-// group runs its inserts in the order of their sources and topics, whose
-// counter and rollup rows are their own, so that two groups lock the rows
-// they share in the same order and never deadlock on them.
+// its own commit, queued on those rows (BENCHMARKS.md). A group tallies
+// its counter and rollup increments and writes each row once, in key
+// order, as its transaction's last statement (tally.go): rows locked for
+// the least time, and in one order by every group, so that groups of
+// several processes (or of one process with fewer shards than
+// committers), which may share a shard, never deadlock on them. Each
+// committer updates counters in a shard of its own, so two groups of one
+// process never wait for each other's rows.
 const (
 	maxInsertGroup   = 64
 	insertCommitters = 4
@@ -108,12 +106,9 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 	case 0:
 		return
 	case 1:
-		live[0].due, live[0].err = s.insertEvent(live[0].ctx, s.pool, live[0].e, live[0].ds, shard)
+		live[0].due, live[0].err = s.insertEvent(live[0].ctx, s.pool, live[0].e, live[0].ds, shard, nil)
 		return
 	}
-	slices.SortStableFunc(live, func(a, b *insertRequest) int {
-		return cmp.Or(strings.Compare(a.e.SourceID, b.e.SourceID), strings.Compare(a.e.Topic, b.e.Topic))
-	})
 	// Each statement sets its deliveries' Held from the store; should the
 	// group fail, each insert starts again from the caller's.
 	var held []bool
@@ -123,13 +118,14 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 		}
 	}
 	err := pgx.BeginFunc(s.ctx, s.pool, func(tx pgx.Tx) error {
+		t := newTally()
 		for _, r := range live {
 			var err error
-			if r.due, err = s.insertEvent(s.ctx, tx, r.e, r.ds, shard); err != nil {
+			if r.due, err = s.insertEvent(s.ctx, tx, r.e, r.ds, shard, t); err != nil {
 				return err
 			}
 		}
-		return nil
+		return s.flushTally(s.ctx, tx, t, shard)
 	})
 	if err == nil {
 		return
@@ -138,6 +134,6 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 		for _, d := range r.ds {
 			d.Held, held = held[0], held[1:]
 		}
-		r.due, r.err = s.insertEvent(r.ctx, s.pool, r.e, r.ds, shard)
+		r.due, r.err = s.insertEvent(r.ctx, s.pool, r.e, r.ds, shard, nil)
 	}
 }
