@@ -24,7 +24,8 @@ const grownTablesSQL = `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON 
 
 // AnalyzeGrowing refreshes the planner statistics of the store's growing
 // tables (events, deliveries, attempts, dedup keys) that have doubled in
-// size since they were last analyzed, from 16 pages (128 KiB) on.
+// size since PostgreSQL last recorded their size (by an analysis or a
+// vacuum), from 16 pages (128 KiB) on.
 // The Store does so every Options.AnalyzeInterval in the background, one
 // process at a time (an advisory lock).
 //
