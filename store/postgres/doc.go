@@ -96,6 +96,8 @@
 // Every method is atomic, and its write is committed when it returns: as
 // durable as the server's synchronous_commit makes a commit (on, the
 // default: on disk, or on a synchronous standby when one is configured).
+// One exception: LeaseBatch commits asynchronously, since a lease lost in
+// a crash of the server only makes its delivery due again.
 // The writes the contract batches take one round trip each:
 //
 //   - InsertEvent is one statement: it claims the dedup key, inserts the

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookstream-go/hookstream/store"
 	"github.com/hookstream-go/hookstream/store/postgres"
@@ -139,5 +140,26 @@ func TestAnalyzeGrowing(t *testing.T) {
 	}
 	if err := s.AnalyzeGrowing(ctx); err == nil {
 		t.Error("AnalyzeGrowing after Close = nil, want store.ErrClosed")
+	}
+}
+
+// TestLeaseBatch_AsyncCommitStaysInItsTransaction: LeaseBatch's
+// asynchronous commit is its transaction's alone: the connection it ran
+// on commits synchronously afterwards, so an ingest on it stays durable.
+func TestLeaseBatch_AsyncCommitStaysInItsTransaction(t *testing.T) {
+	t.Parallel()
+	s := open(t, newSchema(t), &postgres.Options{MaxConns: 1, AnalyzeInterval: -1})
+	insert(t, s, "evt", 3, "dst_1")
+	ctx := context.Background()
+	leased, err := s.LeaseBatch(ctx, t0.Add(time.Hour), []store.LeaseRequest{{DestinationID: "dst_1", Limit: 10, MaxInFlight: 2, TTL: time.Minute}})
+	if err != nil || len(leased) != 2 {
+		t.Fatalf("LeaseBatch = %d leased, %v; want 2 (the cap)", len(leased), err)
+	}
+	var mode string
+	if err := s.Pool().QueryRow(ctx, "SHOW synchronous_commit").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "on" {
+		t.Errorf("synchronous_commit after LeaseBatch, on its connection: %q, want on", mode)
 	}
 }

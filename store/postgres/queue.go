@@ -247,15 +247,30 @@ func mergeRequests(reqs []store.LeaseRequest) (merged []store.LeaseRequest, capp
 // the order given (sorted), until the end of the transaction.
 const lockDestinationsSQL = `SELECT pg_advisory_xact_lock(hashtextextended($1 || x, 0)) FROM unnest($2::text[]) AS x`
 
+// asyncCommitSQL lets the transaction it runs in commit without waiting
+// for its WAL to reach the disk.
+const asyncCommitSQL = `SELECT set_config('synchronous_commit', 'off', true)`
+
 // LeaseBatch implements store.BatchLeaser: one round trip, one implicit
 // transaction (a pgx batch) that takes the advisory locks of the capped
 // destinations and runs leaseSQL with the events joined in.
+//
+// The transaction commits asynchronously (synchronous_commit off, for it
+// alone): it returns, and releases the destinations' advisory locks,
+// without waiting for a WAL flush, which other leasers of a capped
+// destination would wait behind. Its leases are visible to them at once;
+// a crash of the server may lose the last of them, which makes their
+// deliveries due again (an outcome under a lost lease is refused,
+// store.ErrLeaseLost, and the delivery attempted again: at least once
+// holds). A later synchronous commit, such as the outcome's, flushes the
+// lease with it.
 func (s *Store) LeaseBatch(ctx context.Context, now time.Time, reqs []store.LeaseRequest) ([]store.Leased, error) {
 	const op = "lease batch"
 	if err := s.begin(ctx, op); err != nil {
 		return nil, err
 	}
 	b := &pgx.Batch{}
+	b.Queue(asyncCommitSQL)
 	leased := s.queueLeaseBatch(b, now, reqs)
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, s.wrap(op, err)
