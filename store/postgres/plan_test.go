@@ -88,7 +88,9 @@ func TestLease_PlanProbesKeys(t *testing.T) {
 }
 
 // TestAnalyzeGrowing: a table is analyzed once it reaches 16 pages, then
-// each time it doubles, and not in between.
+// each time its size reaches twice the size its last analysis recorded,
+// and not in between. (Sizes are measured, not derived from row counts:
+// concurrent inserts extend a table by several empty pages at once.)
 func TestAnalyzeGrowing(t *testing.T) {
 	t.Parallel()
 	schema := newSchema(t)
@@ -99,41 +101,61 @@ func TestAnalyzeGrowing(t *testing.T) {
 	if _, err := adminPool(t).Exec(ctx, "ALTER TABLE "+pgx.Identifier{schema, "events"}.Sanitize()+" SET (autovacuum_enabled = false)"); err != nil {
 		t.Fatal(err)
 	}
-	stats := func() (analyses int64, tuples float32) {
+	// table is what the events table looks like to AnalyzeGrowing.
+	type table struct {
+		analyses        int64
+		pages, recorded int64 // its size now, and at its last analysis
+		tuples          float32
+	}
+	stat := func() (tb table) {
 		t.Helper()
-		err := adminPool(t).QueryRow(ctx, `SELECT s.analyze_count, c.reltuples FROM pg_stat_user_tables s
-			JOIN pg_class c ON c.oid = s.relid WHERE s.schemaname = $1 AND s.relname = 'events'`, schema).Scan(&analyses, &tuples)
+		err := adminPool(t).QueryRow(ctx, `SELECT s.analyze_count, pg_relation_size(c.oid) / current_setting('block_size')::bigint,
+			c.relpages, c.reltuples FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+			WHERE s.schemaname = $1 AND s.relname = 'events'`, schema).Scan(&tb.analyses, &tb.pages, &tb.recorded, &tb.tuples)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return analyses, tuples
+		return tb
 	}
-	analyze := func() {
+	rows := 0
+	grow := func(n int) table {
+		t.Helper()
+		insertMany(t, s, fmt.Sprintf("evt%d", rows), n, "dst_1")
+		rows += n
+		return stat()
+	}
+	analyze := func() table {
 		t.Helper()
 		if err := s.AnalyzeGrowing(ctx); err != nil {
 			t.Fatalf("AnalyzeGrowing = %v", err)
 		}
+		return stat()
 	}
 
-	insertMany(t, s, "small", 20, "dst_1")
-	analyze()
-	if n, _ := stats(); n != 0 {
-		t.Errorf("events of 20 rows: analyzed %d times, want none (under 16 pages)", n)
+	// Under 16 pages: left alone.
+	if before := grow(20); before.pages >= 16 {
+		t.Fatalf("20 events take %d pages, want fewer than 16", before.pages)
 	}
-	insertMany(t, s, "grown", 2000, "dst_1")
-	analyze()
-	if n, tuples := stats(); n != 1 || tuples != 2020 {
-		t.Errorf("events of 2,020 rows: analyzed %d times (%v rows counted), want once, counting 2020", n, tuples)
+	if after := analyze(); after.analyses != 0 {
+		t.Errorf("events of 20 rows: analyzed %d times, want none (under 16 pages)", after.analyses)
 	}
-	insertMany(t, s, "more", 500, "dst_1")
-	analyze()
-	if n, _ := stats(); n != 1 {
-		t.Errorf("events grown by a quarter: analyzed %d times, want still once", n)
-	}
-	insertMany(t, s, "doubled", 2000, "dst_1")
-	analyze()
-	if n, tuples := stats(); n != 2 || tuples != 4520 {
-		t.Errorf("events doubled to 4,520 rows: analyzed %d times (%v rows counted), want twice, counting 4520", n, tuples)
+	// Then at 16 pages, and at each doubling, not before.
+	for analyses := int64(1); analyses <= 2; analyses++ {
+		for {
+			before := grow(100)
+			after := analyze()
+			if before.pages < max(16, 2*before.recorded) {
+				if after.analyses != analyses-1 {
+					t.Fatalf("events of %d pages, %d recorded: analyzed %d times, want %d", before.pages, before.recorded, after.analyses, analyses-1)
+				}
+				continue
+			}
+			if after.analyses != analyses || after.tuples != float32(rows) {
+				t.Fatalf("events of %d pages, %d recorded: analyzed %d times (%v rows counted), want %d (counting %d)",
+					before.pages, before.recorded, after.analyses, after.tuples, analyses, rows)
+			}
+			break
+		}
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
