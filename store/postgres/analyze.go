@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -45,11 +44,7 @@ func (s *Store) AnalyzeGrowing(ctx context.Context) error {
 	if err := s.begin(ctx, op); err != nil {
 		return err
 	}
-	return s.wrap(op, pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var locked bool
-		if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", s.lockBase+"analyze").Scan(&locked); err != nil || !locked {
-			return err
-		}
+	return s.wrap(op, s.alone(ctx, "analyze", func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, grownTablesSQL, s.schema, analyzedTables, analyzeMinPages)
 		if err != nil {
 			return err
@@ -70,19 +65,4 @@ func (s *Store) AnalyzeGrowing(ctx context.Context) error {
 		}
 		return nil
 	}))
-}
-
-// runAnalyzer runs AnalyzeGrowing every Options.AnalyzeInterval until
-// Close.
-func (s *Store) runAnalyzer() {
-	tick := time.NewTicker(s.opts.AnalyzeInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-tick.C:
-			_ = s.AnalyzeGrowing(s.ctx) // a failed pass leaves the tables to the next
-		}
-	}
 }

@@ -216,8 +216,8 @@
 //     autovacuum on for the events, deliveries and attempts tables.
 //   - Planner statistics: every Options.AnalyzeInterval (2 s), one process
 //     analyzes the growing tables that have doubled in size since their
-//     last analysis (AnalyzeGrowing), so that no cached plan made for a
-//     small table goes on scanning it as it grows.
+//     last analysis or vacuum (AnalyzeGrowing), so that no cached plan
+//     made for a small table goes on scanning it as it grows.
 //   - Pool size: each process holds up to Options.MaxConns connections
 //     plus one for Listen; size the server's max_connections for every
 //     process.

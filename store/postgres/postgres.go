@@ -61,8 +61,8 @@ type Options struct {
 	// cannot arrive. Defaults to DefaultReconnectInterval.
 	ReconnectInterval time.Duration
 	// AnalyzeInterval is how often the Store looks for tables that have
-	// doubled in size since PostgreSQL last analyzed them, and analyzes
-	// them (see AnalyzeGrowing). Defaults to DefaultAnalyzeInterval; a
+	// doubled in size since PostgreSQL last recorded their size, and
+	// analyzes them (see AnalyzeGrowing). Defaults to DefaultAnalyzeInterval; a
 	// negative interval turns it off, leaving statistics to autovacuum.
 	AnalyzeInterval time.Duration
 }
@@ -170,9 +170,9 @@ func Open(ctx context.Context, connString string, opts *Options) (*Store, error)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Go(s.runNotifier)
 	s.startInsertCommitters()
-	s.wg.Go(s.runCompactor)
+	s.wg.Go(func() { s.every(rollupCompactInterval, s.CompactRollups) })
 	if o.AnalyzeInterval > 0 {
-		s.wg.Go(s.runAnalyzer)
+		s.wg.Go(func() { s.every(o.AnalyzeInterval, s.AnalyzeGrowing) })
 	}
 	return s, nil
 }
@@ -197,6 +197,33 @@ func (s *Store) Close() error {
 	s.wg.Wait()
 	s.pool.Close()
 	return nil
+}
+
+// every runs fn every interval until Close; a failed run leaves its work
+// to the next.
+func (s *Store) every(interval time.Duration, fn func(context.Context) error) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-tick.C:
+			_ = fn(s.ctx)
+		}
+	}
+}
+
+// alone runs fn in a transaction that holds the advisory lock of name, in
+// one process at a time: while another holds it, alone does nothing.
+func (s *Store) alone(ctx context.Context, name string, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var locked bool
+		if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", s.lockBase+name).Scan(&locked); err != nil || !locked {
+			return err
+		}
+		return fn(tx)
+	})
 }
 
 // sql returns q with {s} replaced by the store's quoted schema.

@@ -117,7 +117,8 @@ func (s *Store) DueDestinations(ctx context.Context, now time.Time) ([]string, t
 // cannot see LIMIT r.room, estimates c at a tenth of the due deliveries,
 // and would hash-join a sequential scan of each table at every size (a
 // lease took 120-400 ms under a backlog of 6,000-20,000 events, holding
-// the destination's advisory lock). An array it estimates at 10 elements.
+// the destination's advisory lock); such an array it estimates at 10
+// elements, whatever the tables' sizes.
 const leaseSQL = `
 WITH r AS (
 	SELECT r.dest, r.ttl, r.ord, CASE WHEN r.cap > 0 THEN greatest(0, least(r.lim, r.cap - (

@@ -150,11 +150,7 @@ func (s *Store) CompactRollups(ctx context.Context) error {
 	if err := s.begin(ctx, op); err != nil {
 		return err
 	}
-	return s.wrap(op, pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var locked bool
-		if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", s.lockBase+"compact").Scan(&locked); err != nil || !locked {
-			return err
-		}
+	return s.wrap(op, s.alone(ctx, "compact", func(tx pgx.Tx) error {
 		for _, t := range rollupTables {
 			var cols, total, add []string
 			for _, c := range t.sums {
@@ -175,19 +171,4 @@ func (s *Store) CompactRollups(ctx context.Context) error {
 		}
 		return nil
 	}))
-}
-
-// runCompactor runs CompactRollups every rollupCompactInterval until
-// Close.
-func (s *Store) runCompactor() {
-	tick := time.NewTicker(rollupCompactInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-tick.C:
-			_ = s.CompactRollups(s.ctx) // a failed pass leaves rows to the next
-		}
-	}
 }
