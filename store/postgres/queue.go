@@ -118,7 +118,8 @@ func (s *Store) DueDestinations(ctx context.Context, now time.Time) ([]string, t
 // and would hash-join a sequential scan of each table at every size (a
 // lease took 120-400 ms under a backlog of 6,000-20,000 events, holding
 // the destination's advisory lock); such an array it estimates at 10
-// elements, whatever the tables' sizes.
+// elements, whatever the tables' sizes. c is MATERIALIZED, evaluated
+// once, so both of its uses see the rows it locked.
 const leaseSQL = `
 WITH r AS (
 	SELECT r.dest, r.ttl, r.ord, CASE WHEN r.cap > 0 THEN greatest(0, least(r.lim, r.cap - (
@@ -126,7 +127,7 @@ WITH r AS (
 		WHERE f.destination_id = r.dest AND f.state = 'pending' AND f.lease_token IS NOT NULL AND f.next_at > $1)))
 		ELSE r.lim END AS room
 	FROM unnest($2::text[], $3::integer[], $4::integer[], $5::bigint[]) WITH ORDINALITY AS r(dest, lim, cap, ttl, ord)
-), c AS (
+), c AS MATERIALIZED (
 	SELECT d.id, d.next_at AS due_at, r.ttl, r.ord FROM r CROSS JOIN LATERAL (
 		SELECT d.id, d.next_at FROM {s}.deliveries d
 		WHERE d.destination_id = r.dest AND d.state = 'pending' AND NOT d.held AND d.next_at <= $1
