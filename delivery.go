@@ -108,9 +108,12 @@ type scheduler struct {
 	// local: leases live in memory (the store is a claimed
 	// store.LocalQueue); ready holds deliveries leased in memory that wait
 	// for a slot, by destination.
-	local  bool
-	ready  map[string][]job
-	queued int // jobs in ready
+	local bool
+	ready map[string][]job
+	// renewals holds the leases under way while the store renews leases
+	// (renewal.go); nil otherwise.
+	renewals *renewals
+	queued   int // jobs in ready
 	// more: the last read of the store filled the room it was given, so
 	// more deliveries may be due.
 	more bool
@@ -133,7 +136,10 @@ type scheduler struct {
 // publish create are handed to the scheduler with their event, without
 // a lease write or a read back, and after a crash every pending delivery
 // is simply due. Other stores lease durably (Queue.Lease), and a crashed
-// process's deliveries come back when their leases expire.
+// process's deliveries come back when their leases expire: within
+// LeaseTerm when the store renews leases (store.LeaseRenewer), as the
+// leases of attempts under way are renewed until their outcomes are
+// recorded.
 func (r *Router) Run(ctx context.Context) error {
 	ctx, end, err := r.startRun(ctx)
 	if err != nil {
@@ -159,6 +165,10 @@ func (r *Router) Run(ctx context.Context) error {
 			defer r.handoff.stop()
 		}
 	}
+	renewer, renews := r.store.(store.LeaseRenewer)
+	if renews && !s.local {
+		s.renewals = newRenewals()
+	}
 	// Background work: pruning by Config.Retention, and the replay drivers
 	// (replay_driver.go), which need to know whether leases are local.
 	// Deferred after the claim, it has stopped before the claim is released.
@@ -183,7 +193,17 @@ func (r *Router) Run(ctx context.Context) error {
 			}
 		})
 	}
-	recorderDone.Go(func() { r.recordOutcomes(workCtx, results, s.local) })
+	recorderDone.Go(func() { r.recordOutcomes(workCtx, results, s.local, s.renewals) })
+	// Leases are renewed until the last outcome is recorded.
+	var renewerDone sync.WaitGroup
+	if s.renewals != nil {
+		renewCtx, stopRenewing := context.WithCancel(workCtx)
+		renewerDone.Go(func() { r.renewLeases(renewCtx, renewer, s.renewals) })
+		defer func() {
+			stopRenewing()
+			renewerDone.Wait()
+		}()
+	}
 	defer func() {
 		close(s.jobs)
 		workersDone.Wait()
@@ -285,8 +305,9 @@ func (s *scheduler) quarterFree() bool { return s.free*4 >= s.workers }
 
 // recordOutcomes writes the workers' outcomes to the store, batching all
 // that arrive while a write is under way into the next one. With local
-// leases, a recorded delivery's in-memory lease is released.
-func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, local bool) {
+// leases, a recorded delivery's in-memory lease is released; with renewed
+// ones (rn), its lease is no longer renewed.
+func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, local bool, rn *renewals) {
 	for f := range results {
 		batch := []finished{f}
 		for more := true; more; {
@@ -316,11 +337,12 @@ func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, lo
 			}
 			r.recorded(ctx, f, err == nil && errs[i] == nil)
 		}
+		ids := make([]string, len(batch))
+		for i, f := range batch {
+			ids[i] = f.outcome.DeliveryID
+		}
+		rn.remove(ids...)
 		if local {
-			ids := make([]string, len(batch))
-			for i, f := range batch {
-				ids[i] = f.outcome.DeliveryID
-			}
 			r.handoff.release(ids...)
 		} else {
 			// The recorded deliveries no longer count against their

@@ -114,6 +114,7 @@ func (s *scheduler) room(ctx context.Context, destID string, dst *store.Destinat
 }
 
 func (s *scheduler) start(j job) {
+	s.renewals.add(j.d)
 	j.epoch = s.circuits[j.d.DestinationID].Epoch
 	s.free--
 	s.inflight[j.d.DestinationID]++
@@ -198,7 +199,7 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 						req.events = append(req.events, l.Event)
 					}
 				} else {
-					req.leased, req.err = r.store.Lease(ctx, req.destID, now, req.room, r.leaseTTL(req.dst))
+					req.leased, req.err = r.store.Lease(ctx, req.destID, now, req.room, s.leaseTTL(req.dst))
 				}
 			})
 		}
@@ -249,6 +250,17 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 	return next, leaseErr
 }
 
+// leaseTTL is how long the scheduler leases a delivery of dst for: the
+// attempt's whole lease (Router.leaseTTL), or at most LeaseTerm when the
+// store renews leases.
+func (s *scheduler) leaseTTL(dst *store.Destination) time.Duration {
+	ttl := s.r.leaseTTL(dst)
+	if s.renewals != nil {
+		ttl = min(ttl, LeaseTerm)
+	}
+	return ttl
+}
+
 // leaseBatch leases every request's deliveries in one call, with their
 // events, capping each destination's leases across processes at its
 // max_concurrency.
@@ -256,7 +268,7 @@ func (s *scheduler) leaseBatch(ctx context.Context, bl store.BatchLeaser, now ti
 	batch := make([]store.LeaseRequest, len(reqs))
 	byDest := make(map[string]*leaseRequest, len(reqs))
 	for i, req := range reqs {
-		batch[i] = store.LeaseRequest{DestinationID: req.destID, Limit: req.room, TTL: s.r.leaseTTL(req.dst)}
+		batch[i] = store.LeaseRequest{DestinationID: req.destID, Limit: req.room, TTL: s.leaseTTL(req.dst)}
 		if req.dst != nil {
 			batch[i].MaxInFlight = req.dst.MaxConcurrency
 		}

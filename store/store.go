@@ -321,6 +321,18 @@ type LocalQueue interface {
 	PeekDue(ctx context.Context, destinationID string, now time.Time, limit int, skip func(deliveryID string) bool) ([]Leased, error)
 }
 
+// LeaseRenewer is implemented by stores several processes share whose
+// leases a live process can extend. A scheduler then leases for a short
+// term and renews the leases of the attempts under way until their
+// outcomes are recorded, so the deliveries of a process that died come
+// back within that term rather than after an attempt's whole timeout.
+type LeaseRenewer interface {
+	// RenewLeases moves the expiry of each lease of ds (by ID and
+	// LeaseToken) that is still current, its delivery pending with that
+	// token, to until; it leaves the others as they are.
+	RenewLeases(ctx context.Context, ds []*Delivery, until time.Time) error
+}
+
 // Notifier is implemented by stores several processes share that can tell
 // a scheduler when another process made deliveries due (PostgreSQL's
 // LISTEN/NOTIFY): InsertEvent, Requeue, ReleaseHeld and Complete with a

@@ -32,10 +32,12 @@ const (
 	pgAfterKill = 2500 // load acknowledgements after the restart
 	pgBudget    = 150 * time.Second
 	// pgLoadTimeout is the load destination's timeout_ms; a lease of
-	// one of its deliveries lasts pgLeaseTTL: the timeout, the
-	// transform's allowance (1 s) and the default Config.LeaseMargin.
+	// one of its deliveries lasts at least pgLeaseTTL: hookstream.LeaseTerm,
+	// shorter than the attempt's whole lease (the timeout, the
+	// transform's allowance of 1 s and the default Config.LeaseMargin),
+	// renewed while the attempt is under way.
 	pgLoadTimeout = 5 * time.Second
-	pgLeaseTTL    = pgLoadTimeout + time.Second + hookstream.DefaultLeaseMargin
+	pgLeaseTTL    = min(hookstream.LeaseTerm, pgLoadTimeout+time.Second+hookstream.DefaultLeaseMargin)
 	// pgLeaseSlack is how much sooner than pgLeaseTTL after the first
 	// request a repeat may come and still be an expired lease's: the
 	// time between the lease and the request.
@@ -92,8 +94,8 @@ func pgTestURL(t *testing.T) string {
 //     previous request came from the killed process (the receiver
 //     attributes each request to the process whose socket sent it,
 //     through /proc on Linux) before the kill, and the repeat came at least
-//     the lease's TTL (timeout + 1 s + Config.LeaseMargin: 36 s) after it,
-//     less pgLeaseSlack, with the same X-hookstream-Delivery-Attempt (the
+//     the lease's first term (hookstream.LeaseTerm, 15 s; renewals only
+//     extend it) after it, less pgLeaseSlack, with the same X-hookstream-Delivery-Attempt (the
 //     previous attempt's outcome was never recorded; a recorded failure
 //     numbers the retry one more);
 //   - configuration through one process reaches the others' routing

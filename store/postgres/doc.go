@@ -182,7 +182,12 @@
 //     takes FOR UPDATE SKIP LOCKED, so concurrent leases never take the
 //     same one, and gives each a new token (gen_random_uuid). A process
 //     that dies holding leases loses them when they expire; its tokens are
-//     refused from then on (store.ErrLeaseLost).
+//     refused from then on (store.ErrLeaseLost). RenewLeases
+//     (store.LeaseRenewer) extends the leases of attempts under way, so a
+//     Router leases for hookstream.LeaseTerm (15 s) and renews: a dead
+//     process's deliveries are due again within that term. A renewal
+//     locks its rows in ID order and skips those another transaction
+//     holds, so it never waits and cannot deadlock with Complete.
 //   - max_concurrency holds across processes: a LeaseRequest with
 //     MaxInFlight takes the destination's transaction-level advisory lock
 //     before it counts the unexpired leases, whichever process holds them,

@@ -192,3 +192,78 @@ func TestLeaseBatch_AsyncCommitStaysInItsTransaction(t *testing.T) {
 		t.Errorf("synchronous_commit after LeaseBatch, on its connection: %q, want the connection's own, local", mode)
 	}
 }
+
+// TestRenewLeases: a renewal moves the expiry of current leases only (the
+// delivery pending with that token), and never shortens one.
+func TestRenewLeases(t *testing.T) {
+	t.Parallel()
+	s := open(t, newSchema(t), &postgres.Options{AnalyzeInterval: -1})
+	insert(t, s, "evt", 3, "dst_1")
+	ctx := context.Background()
+	now := t0.Add(time.Hour)
+	leased, err := s.LeaseBatch(ctx, now, []store.LeaseRequest{{DestinationID: "dst_1", Limit: 3, TTL: time.Minute}})
+	if err != nil || len(leased) != 3 {
+		t.Fatalf("LeaseBatch = %d leased, %v; want 3", len(leased), err)
+	}
+	current, stale, done := leased[0].Delivery, *leased[1].Delivery, leased[2].Delivery
+	stale.LeaseToken = "not-its-token"
+	if errs, err := s.Complete(ctx, []store.Outcome{{DeliveryID: done.ID, LeaseToken: done.LeaseToken, Result: store.ResultSuccess, Now: now}}); err != nil || errs[0] != nil {
+		t.Fatalf("Complete = %v, %v", errs, err)
+	}
+	until := now.Add(10 * time.Minute)
+	if err := s.RenewLeases(ctx, []*store.Delivery{current, &stale, done}, until); err != nil {
+		t.Fatalf("RenewLeases = %v", err)
+	}
+	expiry := func(id string) time.Time {
+		t.Helper()
+		d, err := s.GetDelivery(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.NextAt
+	}
+	if got := expiry(current.ID); !got.Equal(until) {
+		t.Errorf("renewed lease expires %v, want %v", got, until)
+	}
+	if got := expiry(stale.ID); !got.Equal(now.Add(time.Minute)) {
+		t.Errorf("a lease renewed with another token expires %v, want its own %v", got, now.Add(time.Minute))
+	}
+	if got := expiry(done.ID); !got.Equal(done.NextAt) {
+		t.Errorf("a finished delivery's next_at %v after a renewal, want %v unchanged", got, done.NextAt)
+	}
+	if err := s.RenewLeases(ctx, []*store.Delivery{current}, now.Add(time.Second)); err != nil {
+		t.Fatalf("RenewLeases = %v", err)
+	}
+	if got := expiry(current.ID); !got.Equal(until) {
+		t.Errorf("a renewal to an earlier time moved the expiry to %v, want %v kept", got, until)
+	}
+
+	// A lease whose row another transaction holds (an outcome being
+	// recorded) is skipped, not waited for.
+	tx, err := adminPool(t).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT FROM "+pgx.Identifier{s.Schema(), "deliveries"}.Sanitize()+" WHERE id = $1 FOR UPDATE", current.ID); err != nil {
+		t.Fatal(err)
+	}
+	later := until.Add(time.Minute)
+	bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.RenewLeases(bounded, []*store.Delivery{current}, later); err != nil {
+		t.Fatalf("RenewLeases of a locked lease = %v, want it skipped at once", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := expiry(current.ID); !got.Equal(until) {
+		t.Errorf("a locked lease renewed to %v, want it skipped (%v)", got, until)
+	}
+	if err := s.RenewLeases(ctx, []*store.Delivery{current}, later); err != nil {
+		t.Fatalf("RenewLeases = %v", err)
+	}
+	if got := expiry(current.ID); !got.Equal(later) {
+		t.Errorf("once unlocked, the lease renewed to %v, want %v", got, later)
+	}
+}

@@ -69,8 +69,8 @@ type Options struct {
 
 // Store is a store.Store in a PostgreSQL database, shared by every process
 // that opens it. Its methods are those of store.Store, store.BatchLeaser,
-// store.Notifier, store.ConfigNotifier and store.TxEventInserter[pgx.Tx],
-// documented there; the package
+// store.LeaseRenewer, store.Notifier, store.ConfigNotifier and
+// store.TxEventInserter[pgx.Tx], documented there; the package
 // documentation says what each costs and guarantees.
 type Store struct {
 	pool     *pgxpool.Pool
@@ -99,6 +99,7 @@ var (
 	_ store.Notifier                = (*Store)(nil)
 	_ store.ConfigNotifier          = (*Store)(nil)
 	_ store.TxEventInserter[pgx.Tx] = (*Store)(nil)
+	_ store.LeaseRenewer            = (*Store)(nil)
 )
 
 // Open connects to the database of connString (a PostgreSQL URL or

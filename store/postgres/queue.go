@@ -304,6 +304,37 @@ func (s *Store) queueLeaseBatch(b *pgx.Batch, now time.Time, reqs []store.LeaseR
 	return leased
 }
 
+// renewLeasesSQL moves to $3 the expiry of the current leases among
+// deliveries $1 with tokens $2 (one element each), probing the primary
+// key, and never shortens one. It locks them in ID order, as Complete
+// does, and skips those another transaction holds (an outcome being
+// recorded, mostly) rather than wait: a renewal never waits, so it cannot
+// deadlock with a Complete (an UPDATE in join order did), and the next
+// renewal takes a lease this one skipped.
+const renewLeasesSQL = `WITH x AS MATERIALIZED (
+	SELECT d.id FROM {s}.deliveries d JOIN unnest($1::text[], $2::text[]) AS r(id, token) ON d.id = r.id AND d.lease_token = r.token
+	WHERE d.id = ANY ($1::text[]) AND d.state = 'pending' AND d.next_at < $3
+	ORDER BY d.id FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE {s}.deliveries d SET next_at = $3 FROM x WHERE d.id = ANY (ARRAY(SELECT id FROM x)) AND d.id = x.id`
+
+// RenewLeases implements store.LeaseRenewer in one statement.
+func (s *Store) RenewLeases(ctx context.Context, ds []*store.Delivery, until time.Time) error {
+	const op = "renew leases"
+	if err := s.begin(ctx, op); err != nil {
+		return err
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	ids, tokens := make([]string, len(ds)), make([]string, len(ds))
+	for i, d := range ds {
+		ids[i], tokens[i] = d.ID, d.LeaseToken
+	}
+	_, err := s.pool.Exec(ctx, s.sql(renewLeasesSQL), ids, tokens, until)
+	return s.wrap(op, err)
+}
+
 // CompleteAndLease implements store.BatchLeaser: the outcomes and the
 // leases are one implicit transaction in one round trip, and the leases
 // see the slots the outcomes freed.
