@@ -337,12 +337,12 @@ func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, lo
 			}
 			r.recorded(ctx, f, err == nil && errs[i] == nil)
 		}
-		ids := make([]string, len(batch))
-		for i, f := range batch {
-			ids[i] = f.outcome.DeliveryID
-		}
-		rn.remove(ids...)
+		rn.ended(outcomes)
 		if local {
+			ids := make([]string, len(batch))
+			for i, f := range batch {
+				ids[i] = f.outcome.DeliveryID
+			}
 			r.handoff.release(ids...)
 		} else {
 			// The recorded deliveries no longer count against their

@@ -40,17 +40,20 @@ func (rn *renewals) add(d *store.Delivery) {
 	rn.leases[d.ID] = d
 }
 
-// remove stops renewing the leases of deliveries whose outcome is
-// recorded (or failed to be: the lease then expires within LeaseTerm and
-// the delivery is attempted again).
-func (rn *renewals) remove(ids ...string) {
+// ended stops renewing the leases of outcomes that are recorded (or
+// failed to be: the lease then expires within LeaseTerm and the delivery
+// is attempted again). A lease is dropped only if it is the outcome's
+// (its token): the scheduler may already have leased the delivery again.
+func (rn *renewals) ended(outcomes []store.Outcome) {
 	if rn == nil {
 		return
 	}
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
-	for _, id := range ids {
-		delete(rn.leases, id)
+	for _, o := range outcomes {
+		if d, ok := rn.leases[o.DeliveryID]; ok && d.LeaseToken == o.LeaseToken {
+			delete(rn.leases, o.DeliveryID)
+		}
 	}
 }
 
