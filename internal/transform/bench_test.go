@@ -149,6 +149,17 @@ func BenchmarkProgram_EvalInput(b *testing.B) {
 	}
 }
 
+func BenchmarkParseInput(b *testing.B) {
+	body := benchBody(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseInput(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkProgram_Eval_parallel(b *testing.B) {
 	p, body := benchSetup(b)
 	ctx := context.Background()

@@ -163,6 +163,11 @@ func asSequence(v any) *array {
 }
 
 func (e *evaluator) evalPath(expr *node, input any, env *frame) any {
+	if expr.names != nil {
+		if v, ok := e.evalNames(expr.names, input); ok {
+			return v
+		}
+	}
 	var inputSeq *array
 	if a, ok := input.(*array); ok && expr.steps[0].kind != kVariable {
 		inputSeq = a
@@ -233,6 +238,33 @@ func (e *evaluator) evalPath(expr *node, input any, env *frame) any {
 		}
 	}
 	return out
+}
+
+// evalNames walks a path of plain names (markNamePaths) from one object
+// to the next, with none of the singleton sequences evalPath makes per
+// step, and gives the same result. It reports false where that would
+// differ, at an array or a tuple stream (which evalPath flattens or
+// binds): evalPath then evaluates the path from its start.
+func (e *evaluator) evalNames(names []string, input any) (any, bool) {
+	v := input
+	for _, name := range names {
+		switch x := v.(type) {
+		case *object:
+			e.b.step(1)
+			v, _ = x.get(name)
+		case *array, *tuple:
+			return nil, false
+		default:
+			return nil, true // a name of undefined, or of a scalar, is undefined
+		}
+		if v == nil {
+			return nil, true
+		}
+	}
+	if a, ok := v.(*array); ok && (a.sequence || a.cons) {
+		return nil, false
+	}
+	return v, true
 }
 
 func (e *evaluator) evalStep(expr *node, input *array, env *frame, last bool) *array {

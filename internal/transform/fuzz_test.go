@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -152,7 +153,29 @@ func FuzzEval(f *testing.F) {
 		if !json.Valid(out) {
 			t.Fatalf("expression %q: output is not JSON: %q", expr, out)
 		}
+		fuzzCheckSlowPaths(t, p, in, expr, out)
 	})
+}
+
+// fuzzCheckSlowPaths evaluates p again with every path through its
+// sequences (no evalNames walk) and fails t unless the result is out. The
+// walk charges fewer steps, so a budget exceeded the slow way proves
+// nothing; nor do expressions that read the clock or draw random numbers.
+func fuzzCheckSlowPaths(t *testing.T, p *Program, in *Input, expr string, out []byte) {
+	for _, f := range []string{"$random", "$now", "$millis", "$shuffle"} {
+		if strings.Contains(expr, f) {
+			return
+		}
+	}
+	walk(p.root, func(n *node) { n.names = nil })
+	slow, err := p.EvalInput(context.Background(), in)
+	var be *BudgetError
+	if errors.As(err, &be) {
+		return
+	}
+	if err != nil || !bytes.Equal(slow, out) {
+		t.Fatalf("expression %q: %s walking its paths of names, %s (%v) through sequences", expr, out, slow, err)
+	}
 }
 
 func FuzzCompile(f *testing.F) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -20,7 +21,8 @@ const maxInputDepth = 512
 func decodeJSON(data []byte) (any, error) {
 	// One copy of the body: the strings decoded without escapes are
 	// substrings of it, allocated nothing more.
-	d := decoder{data: string(data)}
+	d := decoder{data: string(data), stack: stacksPool.Get().(*stacks)}
+	defer d.stack.release()
 	d.skipSpace()
 	v, err := d.value(0)
 	if err != nil {
@@ -33,10 +35,51 @@ func decodeJSON(data []byte) (any, error) {
 	return v, nil
 }
 
+// decoder reads one document. Objects and arrays gather their members on
+// the stacks and are made once, at their exact size, when they close; the
+// objects and their key and value slices are carved from chunks shared by
+// the document, so that a small object costs no allocation of its own.
 type decoder struct {
-	data string
-	pos  int
+	data  string
+	pos   int
+	stack *stacks
+	// The unused parts of the current chunks.
+	objChunk []object
+	keyChunk []string
+	valChunk []any
 }
+
+// stacks holds the members of the objects and arrays being decoded.
+type stacks struct {
+	keys []string
+	vals []any
+}
+
+// stacksPool lends stacks to decodes, empty.
+var stacksPool = sync.Pool{New: func() any { return new(stacks) }}
+
+// maxPooledMembers is the largest stack the pool keeps: a document with
+// more members at once does not leave its stacks' memory behind.
+const maxPooledMembers = 1024
+
+// release empties the stacks, dropping every pointer into the document,
+// and gives them back to the pool.
+func (s *stacks) release() {
+	if cap(s.keys) > maxPooledMembers || cap(s.vals) > maxPooledMembers {
+		return
+	}
+	clear(s.keys[:cap(s.keys)])
+	clear(s.vals[:cap(s.vals)])
+	s.keys, s.vals = s.keys[:0], s.vals[:0]
+	stacksPool.Put(s)
+}
+
+// Chunk sizes: how many objects, and how many keys or values, a chunk
+// holds (a larger object or array gets slices of its own).
+const (
+	objectChunk = 8
+	memberChunk = 32
+)
 
 func (d *decoder) errorf(format string, args ...any) error {
 	return fmt.Errorf("%w: offset %d: %s", ErrInvalidInput, d.pos, fmt.Sprintf(format, args...))
@@ -66,7 +109,11 @@ func (d *decoder) value(depth int) (any, error) {
 	case c == '[':
 		return d.array(depth)
 	case c == '"':
-		return d.string()
+		s, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return d.number()
 	case d.literal("true"):
@@ -89,12 +136,11 @@ func (d *decoder) literal(s string) bool {
 
 func (d *decoder) object(depth int) (any, error) {
 	d.pos++ // {
-	o := newObject(4)
-	o.input = true
+	keys, vals := len(d.stack.keys), len(d.stack.vals)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
-		return o, nil
+		return d.makeObject(keys, vals), nil
 	}
 	for {
 		d.skipSpace()
@@ -115,7 +161,7 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.set(k.(string), v)
+		d.stack.keys, d.stack.vals = append(d.stack.keys, k), append(d.stack.vals, v)
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end of input")
@@ -125,20 +171,52 @@ func (d *decoder) object(depth int) (any, error) {
 			d.pos++
 		case '}':
 			d.pos++
-			return o, nil
+			return d.makeObject(keys, vals), nil
 		default:
 			return nil, d.errorf("expected ',' or '}'")
 		}
 	}
 }
 
+// makeObject makes the object of the members gathered on the stacks above
+// the heights keys and vals, and pops them.
+func (d *decoder) makeObject(keys, vals int) *object {
+	n := len(d.stack.keys) - keys
+	if len(d.objChunk) == 0 {
+		d.objChunk = make([]object, objectChunk)
+	}
+	o := &d.objChunk[0]
+	d.objChunk = d.objChunk[1:]
+	o.keys, o.vals, o.input = carve(&d.keyChunk, n), carve(&d.valChunk, n), true
+	for i, k := range d.stack.keys[keys:] {
+		o.set(k, d.stack.vals[vals+i])
+	}
+	d.stack.keys, d.stack.vals = d.stack.keys[:keys], d.stack.vals[:vals]
+	return o
+}
+
+// carve returns an empty slice with room for n from the chunk, which it
+// refills when short; the slice's capacity ends at n, so an append to it
+// never writes into the chunk.
+func carve[T any](chunk *[]T, n int) []T {
+	if n > memberChunk/2 {
+		return make([]T, 0, n)
+	}
+	if len(*chunk) < n {
+		*chunk = make([]T, memberChunk)
+	}
+	s := (*chunk)[:0:n]
+	*chunk = (*chunk)[n:]
+	return s
+}
+
 func (d *decoder) array(depth int) (any, error) {
 	d.pos++ // [
-	a := &array{}
+	base := len(d.stack.vals)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
-		return a, nil
+		return &array{}, nil
 	}
 	for {
 		d.skipSpace()
@@ -146,7 +224,7 @@ func (d *decoder) array(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		a.items = append(a.items, v)
+		d.stack.vals = append(d.stack.vals, v)
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end of input")
@@ -156,6 +234,9 @@ func (d *decoder) array(depth int) (any, error) {
 			d.pos++
 		case ']':
 			d.pos++
+			items := d.stack.vals[base:]
+			a := &array{items: append(carve(&d.valChunk, len(items)), items...)}
+			d.stack.vals = d.stack.vals[:base]
 			return a, nil
 		default:
 			return nil, d.errorf("expected ',' or ']'")
@@ -203,7 +284,7 @@ func (d *decoder) number() (any, error) {
 	return f, nil
 }
 
-func (d *decoder) string() (any, error) {
+func (d *decoder) string() (string, error) {
 	d.pos++ // "
 	start := d.pos
 	// Fast path: no escapes.
@@ -218,7 +299,7 @@ func (d *decoder) string() (any, error) {
 			break
 		}
 		if c < 0x20 {
-			return nil, d.errorf("control character in string")
+			return "", d.errorf("control character in string")
 		}
 		d.pos++
 	}
@@ -230,7 +311,7 @@ func (d *decoder) string() (any, error) {
 			d.pos++
 			return string(buf), nil
 		case c < 0x20:
-			return nil, d.errorf("control character in string")
+			return "", d.errorf("control character in string")
 		case c != '\\':
 			buf = append(buf, c)
 			d.pos++
@@ -258,7 +339,7 @@ func (d *decoder) string() (any, error) {
 		case 'u':
 			r, ok := d.hex4()
 			if !ok {
-				return nil, d.errorf("invalid \\u escape")
+				return "", d.errorf("invalid \\u escape")
 			}
 			if utf16.IsSurrogate(r) {
 				save := d.pos
@@ -275,10 +356,10 @@ func (d *decoder) string() (any, error) {
 			}
 			buf = utf8.AppendRune(buf, r)
 		default:
-			return nil, d.errorf("invalid escape")
+			return "", d.errorf("invalid escape")
 		}
 	}
-	return nil, d.errorf("unterminated string")
+	return "", d.errorf("unterminated string")
 }
 
 func (d *decoder) hex4() (rune, bool) {

@@ -50,10 +50,11 @@ type node struct {
 
 	lhs, rhs *node
 
-	steps              []*node // path
-	keepSingletonArray bool    // path: some step ends with []
-	keepArray          bool    // step: ends with []
-	consarray          bool    // array constructor as a path's first or last step
+	steps              []*node  // path
+	names              []string // path: its steps' names, when all are plain names (see markNamePaths)
+	keepSingletonArray bool     // path: some step ends with []
+	keepArray          bool     // step: ends with []
+	consarray          bool     // array constructor as a path's first or last step
 
 	exprs    []*node    // block, array constructor items
 	pairs    [][2]*node // object constructor
@@ -103,4 +104,55 @@ type slot struct {
 	label string
 	level int
 	index int
+}
+
+// walk calls visit for n and every node below it, parents first.
+func walk(n *node, visit func(*node)) {
+	if n == nil {
+		return
+	}
+	visit(n)
+	for _, c := range []*node{n.lhs, n.rhs, n.procedure, n.body, n.cond, n.then, n.els, n.pattern, n.update, n.delete} {
+		walk(c, visit)
+	}
+	for _, list := range [][]*node{n.steps, n.exprs, n.args} {
+		for _, c := range list {
+			walk(c, visit)
+		}
+	}
+	for _, pairs := range [][][2]*node{n.pairs, n.group} {
+		for _, p := range pairs {
+			walk(p[0], visit)
+			walk(p[1], visit)
+		}
+	}
+	for _, stages := range [][]stage{n.stages, n.predicate} {
+		for _, s := range stages {
+			walk(s.filter, visit)
+		}
+	}
+	for _, t := range n.terms {
+		walk(t.expr, visit)
+	}
+}
+
+// markNamePaths sets names on every path below root whose steps are all
+// plain names (a.b.c: no predicate, index or focus binding, parent
+// operator, group or []), which the evaluator may walk object by object
+// (evalNames) instead of through a sequence per step.
+func markNamePaths(root *node) {
+	walk(root, func(n *node) {
+		if n.kind != kPath || n.hasGroup || n.keepSingletonArray || n.tuple || len(n.seekingParent) > 0 || n.focus != "" || n.index != "" {
+			return
+		}
+		names := make([]string, len(n.steps))
+		for i, s := range n.steps {
+			if s.kind != kName || len(s.stages) > 0 || len(s.predicate) > 0 || s.hasGroup || s.tuple || s.focus != "" ||
+				s.index != "" || s.keepArray || s.consarray || s.ancestor != nil || len(s.seekingParent) > 0 || s.slot != nil {
+				return
+			}
+			names[i] = s.op
+		}
+		n.names = names
+	})
 }

@@ -34,6 +34,7 @@ func compile(expr string, cfg Config) (*Program, error) {
 	if err := checkFunctions(root); err != nil {
 		return nil, err
 	}
+	markNamePaths(root)
 	return &Program{
 		expr:   expr,
 		root:   root,
@@ -182,11 +183,7 @@ func (p *Program) run(ctx context.Context, input any, vars map[string]any) (out 
 func checkFunctions(root *node) error {
 	bound := map[string]bool{}
 	var calls []string
-	var walk func(n *node)
-	walk = func(n *node) {
-		if n == nil {
-			return
-		}
+	walk(root, func(n *node) {
 		switch n.kind {
 		case kBind:
 			bound[n.op] = true
@@ -199,37 +196,19 @@ func checkFunctions(root *node) error {
 				calls = append(calls, n.procedure.op)
 			}
 		}
-		if n.focus != "" {
-			bound[n.focus] = true
-		}
-		if n.index != "" {
-			bound[n.index] = true
-		}
-		for _, c := range []*node{n.lhs, n.rhs, n.procedure, n.body, n.cond, n.then, n.els, n.pattern, n.update, n.delete} {
-			walk(c)
-		}
-		for _, list := range [][]*node{n.steps, n.exprs, n.args} {
-			for _, c := range list {
-				walk(c)
+		for _, name := range []string{n.focus, n.index} {
+			if name != "" {
+				bound[name] = true
 			}
 		}
-		for _, pairs := range [][][2]*node{n.pairs, n.group} {
-			for _, p := range pairs {
-				walk(p[0])
-				walk(p[1])
+		for _, stages := range [][]stage{n.stages, n.predicate} {
+			for _, s := range stages {
+				if s.index != "" {
+					bound[s.index] = true
+				}
 			}
 		}
-		for _, s := range append(append([]stage(nil), n.stages...), n.predicate...) {
-			if s.index != "" {
-				bound[s.index] = true
-			}
-			walk(s.filter)
-		}
-		for _, t := range n.terms {
-			walk(t.expr)
-		}
-	}
-	walk(root)
+	})
 	for _, name := range calls {
 		if _, ok := builtins[name]; !ok && !bound[name] && name != "" && name != "$" {
 			return &CompileError{Reason: fmt.Sprintf("unknown function $%s", name), Position: -1}
