@@ -20,8 +20,9 @@ type errorLog struct {
 	log *slog.Logger
 	now func() time.Time
 	mu  sync.Mutex
-	// kinds are keyed by message: the constant strings of the call sites,
-	// so the map stays small.
+	// kinds are keyed by message, or by a kind of the caller's: the
+	// constant strings of the call sites and the API's route patterns, so
+	// the map stays small.
 	kinds map[string]*errorKind
 }
 
@@ -36,13 +37,17 @@ func newErrorLog(log *slog.Logger, now func() time.Time) *errorLog {
 
 // error logs msg with args at ERROR, unless a line of msg was logged less
 // than StoreErrorLogInterval ago: then it only counts it.
-func (l *errorLog) error(msg string, args ...any) {
+func (l *errorLog) error(msg string, args ...any) { l.errorOfKind(msg, msg, args...) }
+
+// errorOfKind is error with a kind other than the message: one of a small,
+// fixed set (a route pattern, say), each limited on its own.
+func (l *errorLog) errorOfKind(kind, msg string, args ...any) {
 	now := l.now()
 	l.mu.Lock()
-	k := l.kinds[msg]
+	k := l.kinds[kind]
 	if k == nil {
 		k = &errorKind{}
-		l.kinds[msg] = k
+		l.kinds[kind] = k
 	}
 	if !k.loggedAt.IsZero() && now.Sub(k.loggedAt) < StoreErrorLogInterval {
 		k.suppressed++

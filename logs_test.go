@@ -2,8 +2,11 @@ package hookstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -178,4 +181,54 @@ func TestLogs_StoreFailuresRateLimited(t *testing.T) {
 			t.Errorf("%d lines + %d suppressed for %d failures, want some suppressed, none counted twice", len(lines), suppressed, calls)
 		}
 	})
+}
+
+// listFailingStore fails every listing of events and of attempts.
+type listFailingStore struct{ store.Store }
+
+func (listFailingStore) ListEvents(context.Context, store.EventQuery) (store.EventPage, error) {
+	return store.EventPage{}, errors.New("disk on fire")
+}
+
+func (listFailingStore) ListAttempts(context.Context, store.AttemptQuery) ([]*store.Attempt, int, error) {
+	return nil, 0, errors.New("disk on fire")
+}
+
+// TestLogs_InternalErrorsRateLimitedPerRoute fails two endpoints again and
+// again: each route's failures are logged on their own (one does not hide
+// the other), each at most once per StoreErrorLogInterval.
+func TestLogs_InternalErrorsRateLimitedPerRoute(t *testing.T) {
+	t.Parallel()
+	logs := &logRecorder{}
+	s := listFailingStore{memory.New()}
+	t.Cleanup(func() { s.Close() })
+	r, err := New(s, &Config{Logger: slog.New(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.RegisterAPIKey(context.Background(), "test", testKey); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		for _, path := range []string{"/v1/events", "/v1/delivery-attempts"} {
+			if c := call(t, r, http.MethodGet, path, testKey, nil); c.status != http.StatusInternalServerError {
+				t.Fatalf("GET %s: status %d, want 500\n%s", path, c.status, c.body)
+			}
+		}
+	}
+	lines := logs.lines("hookstream: internal error")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines for 3 failures of each of 2 routes, want one per route: %v", len(lines), lines)
+	}
+	routes := map[string]bool{}
+	for _, l := range lines {
+		wantFields(t, l, map[string]string{"level": "ERROR"})
+		if !strings.HasSuffix(l["error"], "disk on fire") {
+			t.Errorf("error = %q, want the store's", l["error"])
+		}
+		routes[l["route"]] = true
+	}
+	if !routes["GET /v1/events"] || !routes["GET /v1/delivery-attempts"] {
+		t.Errorf("routes logged: %v, want GET /v1/events and GET /v1/delivery-attempts", routes)
+	}
 }

@@ -162,7 +162,7 @@ func (r *Router) wrap(e endpoint) http.Handler {
 					panic(p)
 				}
 				r.log.Error("hookstream: panic in handler", "request_id", reqID, "path", req.URL.Path, "panic", fmt.Sprint(p))
-				r.writeError(w, reqID, errors.New("panic"))
+				r.writeError(w, req, reqID, errors.New("panic"))
 			}
 		}()
 		if e.tokenQuery {
@@ -171,20 +171,20 @@ func (r *Router) wrap(e endpoint) http.Handler {
 		if !e.public {
 			ctx, err := r.authenticate(req)
 			if err != nil {
-				r.writeError(w, reqID, err)
+				r.writeError(w, req, reqID, err)
 				return
 			}
 			req = req.WithContext(ctx)
 		}
 		if err := canonicalPathIDs(e, req); err != nil {
-			r.writeError(w, reqID, err)
+			r.writeError(w, req, reqID, err)
 			return
 		}
 		if err := e.handle(w, req); err != nil {
 			if errors.Is(err, store.ErrInvalidCursor) {
 				err = errInvalidCursor
 			}
-			r.writeError(w, reqID, err)
+			r.writeError(w, req, reqID, err)
 		}
 	})
 }
@@ -218,12 +218,14 @@ type errorBody struct {
 
 // writeError renders err with its status; errors of unknown kinds (a
 // failing store, mostly) become a generic 500 whose detail goes only to
-// the log, rate-limited.
-func (r *Router) writeError(w http.ResponseWriter, reqID string, err error) {
+// the log, rate-limited per route: a failing endpoint does not hide
+// another's failures.
+func (r *Router) writeError(w http.ResponseWriter, req *http.Request, reqID string, err error) {
 	status, msg := errorStatus(err)
 	body := errorBody{Error: msg, Status: status, RequestID: reqID}
 	if status == http.StatusInternalServerError {
-		r.logStoreError("hookstream: internal error", "request_id", reqID, "error", err)
+		r.errors.errorOfKind("internal error: "+req.Pattern, "hookstream: internal error",
+			"request_id", reqID, "route", req.Pattern, "error", err)
 	}
 	var se *SchemaError
 	if errors.As(err, &se) {
