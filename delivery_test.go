@@ -518,3 +518,54 @@ func TestRouter_Run_BacksOffWhileTheStoreFails(t *testing.T) {
 		}
 	})
 }
+
+// slowRecorderStore is a memory store (a local queue) whose Complete waits
+// for its gate to open.
+type slowRecorderStore struct {
+	*memory.Store
+	gate chan struct{}
+}
+
+func (s slowRecorderStore) Complete(ctx context.Context, outcomes []store.Outcome) ([]error, error) {
+	<-s.gate
+	return s.Store.Complete(ctx, outcomes)
+}
+
+// TestRouter_Run_WorkersDoNotWaitForTheRecorder: while the store takes
+// its time to record outcomes, a worker goes on attempting deliveries, up
+// to recorderBacklog outcomes per worker waiting, and then waits; nothing
+// is lost once the store catches up.
+func TestRouter_Run_WorkersDoNotWaitForTheRecorder(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rc := &receiver{answer: func(int, *Message) (*Response, error) { return status(200) }}
+		s := slowRecorderStore{memory.New(), make(chan struct{})}
+		t.Cleanup(func() { s.Close() })
+		r, err := New(s, &Config{Workers: 1, Providers: map[string]Provider{"test": rc}, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		src, _ := r.CreateSource(ctx, SourceParams{Name: ptr("s")})
+		dst, _ := r.CreateDestination(ctx, DestinationParams{Name: ptr("d"), Type: ptr("test")})
+		if _, err := r.CreateConnection(ctx, ConnectionParams{SourceID: src.ID, DestinationID: dst.ID, Name: ptr("c")}); err != nil {
+			t.Fatal(err)
+		}
+		const events = 10
+		for range events {
+			ingest(t, r, src.ID, `{}`)
+		}
+		runRouter(t, r)
+		synctest.Wait() // the first outcome waits at the gate; the worker goes on
+		// One outcome in the store's Complete, recorderBacklog waiting for
+		// the recorder, and at most the worker's own, which it holds.
+		if n := len(rc.received()); n < 1+recorderBacklog || n > 2+recorderBacklog {
+			t.Errorf("one worker made %d attempts while the store recorded none, want %d or %d", n, 1+recorderBacklog, 2+recorderBacklog)
+		}
+		close(s.gate)
+		synctest.Wait()
+		if n := len(rc.received()); n != events {
+			t.Errorf("%d deliveries once the store recorded, want %d", n, events)
+		}
+	})
+}
