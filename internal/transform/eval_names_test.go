@@ -6,15 +6,19 @@ import (
 	"testing"
 )
 
+// unmarkNamePaths undoes markNamePaths: every path below root is then
+// evaluated through its sequences.
+func unmarkNamePaths(root *node) { walk(root, func(n *node) { n.names = nil }) }
+
 // slowPaths returns a copy of p that evaluates every path through its
-// sequences, as if markNamePaths had marked none.
+// sequences.
 func slowPaths(t testing.TB, p *Program) *Program {
 	t.Helper()
 	q, err := compile(p.expr, Config{}.withDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
-	walk(q.root, func(n *node) { n.names = nil })
+	unmarkNamePaths(q.root)
 	return q
 }
 

@@ -167,7 +167,7 @@ func fuzzCheckSlowPaths(t *testing.T, p *Program, in *Input, expr string, out []
 			return
 		}
 	}
-	walk(p.root, func(n *node) { n.names = nil })
+	unmarkNamePaths(p.root)
 	slow, err := p.EvalInput(context.Background(), in)
 	var be *BudgetError
 	if errors.As(err, &be) {
