@@ -114,6 +114,11 @@ type scheduler struct {
 	// (renewal.go); nil otherwise.
 	renewals *renewals
 	queued   int // jobs in ready
+	// outcomes, with a store.BatchLeaser shared store, are the reports
+	// waiting for the recorder: a lease takes them along and records them
+	// in its own round trip (CompleteAndLease), under recordCtx.
+	outcomes  <-chan finished
+	recordCtx context.Context
 	// more: the last read of the store filled the room it was given, so
 	// more deliveries may be due.
 	more bool
@@ -130,6 +135,10 @@ type scheduler struct {
 // attempt (and owns all scheduling state), Config.Workers attempt
 // deliveries, and a recorder writes their outcomes in batches behind them:
 // a worker is free for the next delivery as soon as its attempt ends.
+// With a shared store that leases in batches (store.BatchLeaser), the
+// scheduler's next lease takes along the outcomes still waiting for the
+// recorder (CompleteAndLease): one round trip records them and fills the
+// slots they free.
 //
 // With a store only this process can use (store.LocalQueue: bolt,
 // memory), leases live in memory: deliveries this Router's ingest and
@@ -194,6 +203,9 @@ func (r *Router) Run(ctx context.Context) error {
 		})
 	}
 	recorderDone.Go(func() { r.recordOutcomes(workCtx, results, s.local, s.renewals) })
+	if _, ok := r.store.(store.BatchLeaser); ok && !s.local {
+		s.outcomes, s.recordCtx = results, workCtx
+	}
 	// Leases are renewed until the last outcome is recorded.
 	var renewerDone sync.WaitGroup
 	if s.renewals != nil {
@@ -312,52 +324,69 @@ func (s *scheduler) canRead() bool {
 func (s *scheduler) quarterFree() bool { return s.free*4 >= s.workers }
 
 // recordOutcomes writes the workers' outcomes to the store, batching all
-// that arrive while a write is under way into the next one. With local
-// leases, a recorded delivery's in-memory lease is released; with renewed
-// ones (rn), its lease is no longer renewed.
+// that arrive while a write is under way into the next one.
 func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, local bool, rn *renewals) {
 	for f := range results {
-		batch := []finished{f}
-		for more := true; more; {
-			select {
-			case f, ok := <-results:
-				if !ok {
-					more = false
-					break
-				}
-				batch = append(batch, f)
-			default:
-				more = false
-			}
-		}
-		outcomes := make([]store.Outcome, len(batch))
-		for i, f := range batch {
-			outcomes[i] = f.outcome
-		}
+		batch := append([]finished{f}, takeQueued(results)...)
+		outcomes := outcomesOf(batch)
 		errs, err := r.store.Complete(ctx, outcomes)
-		if err != nil {
-			// The deliveries stay pending and are attempted again.
-			r.logStoreError("hookstream: record delivery outcomes", "error", err)
+		r.outcomesWritten(ctx, batch, outcomes, errs, err, local, rn)
+	}
+}
+
+// takeQueued returns the outcomes waiting in results, without waiting.
+func takeQueued(results <-chan finished) []finished {
+	var batch []finished
+	for {
+		select {
+		case f, ok := <-results:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, f)
+		default:
+			return batch
 		}
+	}
+}
+
+// outcomesOf returns the outcomes of a batch of reports.
+func outcomesOf(batch []finished) []store.Outcome {
+	outcomes := make([]store.Outcome, len(batch))
+	for i, f := range batch {
+		outcomes[i] = f.outcome
+	}
+	return outcomes
+}
+
+// outcomesWritten follows a write of a batch's outcomes (outcomesOf(batch);
+// errs and err as Complete returned them): it reports each outcome and
+// frees what the recorded deliveries held. With local leases, their
+// in-memory leases are released; with renewed ones (rn), their leases are
+// no longer renewed.
+func (r *Router) outcomesWritten(ctx context.Context, batch []finished, outcomes []store.Outcome, errs []error, err error, local bool, rn *renewals) {
+	if err != nil {
+		// The deliveries stay pending and are attempted again.
+		r.logStoreError("hookstream: record delivery outcomes", "error", err)
+	}
+	for i, f := range batch {
+		if err == nil && errs[i] != nil && !errors.Is(errs[i], store.ErrLeaseLost) {
+			r.logStoreError("hookstream: record delivery outcome", "delivery_id", f.outcome.DeliveryID, "error", errs[i])
+		}
+		r.recorded(ctx, f, err == nil && errs[i] == nil)
+	}
+	rn.ended(outcomes)
+	if local {
+		ids := make([]string, len(batch))
 		for i, f := range batch {
-			if err == nil && errs[i] != nil && !errors.Is(errs[i], store.ErrLeaseLost) {
-				r.logStoreError("hookstream: record delivery outcome", "delivery_id", f.outcome.DeliveryID, "error", errs[i])
-			}
-			r.recorded(ctx, f, err == nil && errs[i] == nil)
+			ids[i] = f.outcome.DeliveryID
 		}
-		rn.ended(outcomes)
-		if local {
-			ids := make([]string, len(batch))
-			for i, f := range batch {
-				ids[i] = f.outcome.DeliveryID
-			}
-			r.handoff.release(ids...)
-		} else {
-			// The recorded deliveries no longer count against their
-			// destinations' max_concurrency: a lease the cap held back
-			// may take more now.
-			r.wakeScheduler()
-		}
+		r.handoff.release(ids...)
+	} else {
+		// The recorded deliveries no longer count against their
+		// destinations' max_concurrency: a lease the cap held back
+		// may take more now.
+		r.wakeScheduler()
 	}
 }
 

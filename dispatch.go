@@ -263,7 +263,9 @@ func (s *scheduler) leaseTTL(dst *store.Destination) time.Duration {
 
 // leaseBatch leases every request's deliveries in one call, with their
 // events, capping each destination's leases across processes at its
-// max_concurrency.
+// max_concurrency. Outcomes waiting for the recorder are recorded in the
+// same call: the slots they free are leased again in the round trip
+// that frees them.
 func (s *scheduler) leaseBatch(ctx context.Context, bl store.BatchLeaser, now time.Time, reqs []*leaseRequest, events map[string]*store.Event) error {
 	batch := make([]store.LeaseRequest, len(reqs))
 	byDest := make(map[string]*leaseRequest, len(reqs))
@@ -274,7 +276,18 @@ func (s *scheduler) leaseBatch(ctx context.Context, bl store.BatchLeaser, now ti
 		}
 		byDest[req.destID] = req
 	}
-	leased, err := bl.LeaseBatch(ctx, now, batch)
+	var (
+		leased []store.Leased
+		err    error
+	)
+	if reports := takeQueued(s.outcomes); len(reports) > 0 {
+		outcomes := outcomesOf(reports)
+		var errs []error
+		errs, leased, err = bl.CompleteAndLease(s.recordCtx, outcomes, now, batch)
+		s.r.outcomesWritten(s.recordCtx, reports, outcomes, errs, err, false, s.renewals)
+	} else {
+		leased, err = bl.LeaseBatch(ctx, now, batch)
+	}
 	if err != nil {
 		return fmt.Errorf("lease deliveries: %w", err)
 	}

@@ -3,6 +3,7 @@ package hookstream
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -318,7 +319,8 @@ func TestRouter_Run_OneProbeAcrossProcesses(t *testing.T) {
 	})
 }
 
-// gatedStore is a batchStore whose Complete waits for its gate to open.
+// gatedStore is a batchStore whose writes of outcomes (Complete, and
+// CompleteAndLease) wait for its gate to open.
 type gatedStore struct {
 	batchStore
 	gate chan struct{}
@@ -327,6 +329,11 @@ type gatedStore struct {
 func (s gatedStore) Complete(ctx context.Context, outcomes []store.Outcome) ([]error, error) {
 	<-s.gate
 	return s.batchStore.Complete(ctx, outcomes)
+}
+
+func (s gatedStore) CompleteAndLease(ctx context.Context, outcomes []store.Outcome, now time.Time, reqs []store.LeaseRequest) ([]error, []store.Leased, error) {
+	<-s.gate
+	return s.batchStore.CompleteAndLease(ctx, outcomes, now, reqs)
 }
 
 // TestRouter_Run_CappedLeaseGoesOnOnceRecorded: with durable leases, a
@@ -358,6 +365,84 @@ func TestRouter_Run_CappedLeaseGoesOnOnceRecorded(t *testing.T) {
 		synctest.Wait()
 		if n := len(rc.received()); n != 6 {
 			t.Errorf("%d deliveries a second after the outcomes were recorded, want all 6 (the poll is hourly)", n)
+		}
+	})
+}
+
+// recorderHeldStore is a batchStore whose Complete, the recorder's write,
+// closes entered and then waits for gate; CompleteAndLease is not held,
+// and counts the outcomes it records.
+type recorderHeldStore struct {
+	batchStore
+	entered  chan struct{}
+	enter    *sync.Once
+	gate     chan struct{}
+	viaLease *atomic.Int64
+}
+
+func (s recorderHeldStore) Complete(ctx context.Context, outcomes []store.Outcome) ([]error, error) {
+	s.enter.Do(func() { close(s.entered) })
+	<-s.gate
+	return s.batchStore.Complete(ctx, outcomes)
+}
+
+func (s recorderHeldStore) CompleteAndLease(ctx context.Context, outcomes []store.Outcome, now time.Time, reqs []store.LeaseRequest) ([]error, []store.Leased, error) {
+	s.viaLease.Add(int64(len(outcomes)))
+	return s.batchStore.CompleteAndLease(ctx, outcomes, now, reqs)
+}
+
+// TestRouter_Run_LeaseRecordsQueuedOutcomes: with a shared store that
+// leases in batches, outcomes waiting for a busy recorder are recorded by
+// the scheduler's next lease, in the same call (CompleteAndLease), so the
+// max_concurrency slots they free are leased again at once. While the
+// recorder is stuck on the first outcome, the other deliveries go on, two
+// at a time at most; once it is free, every outcome is stored.
+func TestRouter_Run_LeaseRecordsQueuedOutcomes(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		m := memory.New()
+		s := recorderHeldStore{batchStore{m, m}, make(chan struct{}), new(sync.Once), make(chan struct{}), new(atomic.Int64)}
+		var inFlight, most atomic.Int64
+		rc := &receiver{answer: func(n int, _ *Message) (*Response, error) {
+			in := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for m := most.Load(); in > m && !most.CompareAndSwap(m, in); m = most.Load() {
+			}
+			if n > 1 {
+				// The first outcome is the recorder's alone: the others
+				// end while it waits.
+				<-s.entered
+			}
+			return status(200)
+		}}
+		a, _, srcID, dstID := twoRouters(t, s, rc, Config{PollInterval: time.Hour})
+		ctx := context.Background()
+		if _, err := a.UpdateDestination(ctx, dstID, DestinationParams{MaxConcurrency: ptr(2)}); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for range 6 {
+			ids = append(ids, ingest(t, a, srcID, `{"n":1}`))
+		}
+		runRouter(t, a)
+		synctest.Wait()
+		if n := len(rc.received()); n != 6 {
+			t.Fatalf("%d deliveries while the recorder waits, want all 6", n)
+		}
+		// Outcomes 2 to 5 ride on the leases of deliveries 3 to 6; the
+		// sixth has no lease left to ride on, and waits for the recorder.
+		if got := s.viaLease.Load(); got != 4 {
+			t.Errorf("%d outcomes recorded by leases, want 4", got)
+		}
+		if got := most.Load(); got > 2 {
+			t.Errorf("%d attempts at once, want max_concurrency 2 at most", got)
+		}
+		close(s.gate)
+		synctest.Wait()
+		for _, id := range ids {
+			if st := eventStatus(t, a, id); st != store.EventDelivered {
+				t.Errorf("event %s is %s once the recorder is free, want delivered", id, st)
+			}
 		}
 	})
 }
