@@ -102,12 +102,15 @@ func (r *Router) retryDelivery(ctx context.Context, t Tenant, deliveryID string)
 	if err != nil {
 		return nil, err
 	}
-	d, err = r.store.Requeue(ctx, t, deliveryID, store.TriggerManual, r.now(), r.leaseTTL(dst))
+	d, err = r.store.Requeue(ctx, t, deliveryID, store.TriggerManual, r.now(), r.oneOffLease(dst))
 	if err != nil {
 		return nil, storeError(err, "Delivery")
 	}
+	stopRenewing := r.keepLease(d)
 	f := r.attempt(ctx, job{d: d, dst: dst})
-	if err := r.completeOne(context.WithoutCancel(ctx), f); err != nil {
+	err = r.completeOne(context.WithoutCancel(ctx), f)
+	stopRenewing()
+	if err != nil {
 		return nil, fmt.Errorf("retry delivery: %w", err)
 	}
 	if f.outcome.Attempt == nil {

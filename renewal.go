@@ -88,3 +88,35 @@ func (r *Router) renewLeases(ctx context.Context, renewer store.LeaseRenewer, rn
 		}
 	}
 }
+
+// oneOffLease is how long an attempt made outside the scheduler (a
+// replay's, a manual retry's) leases its delivery for: at most LeaseTerm
+// when the store renews leases, as keepLease then renews it while the
+// attempt is under way, so that a process that dies mid-attempt gives it
+// back within LeaseTerm; the attempt's whole lease otherwise.
+func (r *Router) oneOffLease(dst *store.Destination) time.Duration {
+	ttl := r.leaseTTL(dst)
+	if _, ok := r.store.(store.LeaseRenewer); ok {
+		ttl = min(ttl, LeaseTerm)
+	}
+	return ttl
+}
+
+// keepLease renews d's lease every leaseRenewInterval, when the store
+// renews leases, until stop is called: once the attempt's outcome is
+// recorded (or failed to be, and the lease is left to expire).
+func (r *Router) keepLease(d *store.Delivery) (stop func()) {
+	renewer, ok := r.store.(store.LeaseRenewer)
+	if !ok {
+		return func() {}
+	}
+	rn := newRenewals()
+	rn.add(d)
+	ctx, cancel := context.WithCancel(context.Background())
+	var renewing sync.WaitGroup
+	renewing.Go(func() { r.renewLeases(ctx, renewer, rn) })
+	return func() {
+		cancel()
+		renewing.Wait()
+	}
+}

@@ -353,7 +353,7 @@ func (d *replayDriver) replayEvent(ctx, work context.Context, dst *store.Destina
 		ConnectionID: rj.ConnectionID, DestinationID: rj.DestinationID, Trigger: store.TriggerReplay, NoRetry: true,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	leased, err := r.store.AddDelivery(work, dl, now, r.leaseTTL(dst))
+	leased, err := r.store.AddDelivery(work, dl, now, r.oneOffLease(dst))
 	if errors.Is(err, store.ErrConflict) {
 		if leased, err = d.takeOver(work, dl.ID, dst); leased == nil {
 			return d.await(ctx, work, dl.ID)
@@ -367,8 +367,11 @@ func (d *replayDriver) replayEvent(ctx, work context.Context, dst *store.Destina
 		r.logStoreError("hookstream: add replay delivery", "replay_id", rj.ID, "event_id", ev.ID, "error", err)
 		return replayUnknown
 	}
+	stopRenewing := r.keepLease(leased)
 	f := r.attempt(work, job{d: leased, ev: ev, dst: dst})
-	if err := r.completeOne(work, f); err != nil {
+	err = r.completeOne(work, f)
+	stopRenewing()
+	if err != nil {
 		// Its lease hands it to the queue, which attempts it once.
 		r.logStoreError("hookstream: record replay attempt", "replay_id", rj.ID, "delivery_id", dl.ID, "error", err)
 		return d.await(ctx, work, dl.ID)
@@ -398,7 +401,7 @@ func (d *replayDriver) takeOver(work context.Context, id string, dst *store.Dest
 	if err != nil || dl.State != store.DeliveryPending || !r.handoff.hold(id) {
 		return nil, nil
 	}
-	leased, err := r.store.Requeue(work, d.job.Tenant(), id, store.TriggerReplay, r.now(), r.leaseTTL(dst))
+	leased, err := r.store.Requeue(work, d.job.Tenant(), id, store.TriggerReplay, r.now(), r.oneOffLease(dst))
 	if err != nil {
 		r.handoff.release(id)
 		return nil, nil
