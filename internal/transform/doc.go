@@ -10,7 +10,8 @@
 // what bounds an evaluation. [Program.Eval] evaluates against a JSON body
 // and returns the result's JSON encoding, which may be any JSON value;
 // [ParseInput] and [Program.EvalInput] decode a body once for any number
-// of programs.
+// of programs. Eval decodes only what the expression can read of the body
+// (projection.go): the rest is checked to be JSON and skipped.
 //
 // # Semantics
 //

@@ -154,6 +154,9 @@ func FuzzEval(f *testing.F) {
 			t.Fatalf("expression %q: output is not JSON: %q", expr, out)
 		}
 		fuzzCheckSlowPaths(t, p, in, expr, out)
+		if d := evalBothWays(p, body, nil); d != "" {
+			t.Fatalf("expression %q on %q: %s", expr, body, d)
+		}
 	})
 }
 

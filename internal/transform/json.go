@@ -18,13 +18,17 @@ const maxInputDepth = 512
 // decodeJSON parses one JSON document into evaluator values, keeping the
 // order of object keys (a repeated key keeps its first position and its
 // last value, as JSON.parse does).
-func decodeJSON(data []byte) (any, error) {
+func decodeJSON(data []byte) (any, error) { return decodeProjected(data, everything) }
+
+// decodeProjected is decodeJSON building only what nd reads (see need):
+// the rest is checked and skipped.
+func decodeProjected(data []byte, nd *need) (any, error) {
 	// One copy of the body: the strings decoded without escapes are
 	// substrings of it, allocated nothing more.
 	d := decoder{data: string(data), stack: stacksPool.Get().(*stacks)}
 	defer d.stack.release()
 	d.skipSpace()
-	v, err := d.value(0)
+	v, err := d.value(0, nd)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +100,9 @@ func (d *decoder) skipSpace() {
 	}
 }
 
-func (d *decoder) value(depth int) (any, error) {
+// value decodes a value that nd reads; with a nil nd, it checks it and
+// returns nil.
+func (d *decoder) value(depth int, nd *need) (any, error) {
 	if depth > maxInputDepth {
 		return nil, d.errorf("nested more than %d levels", maxInputDepth)
 	}
@@ -105,17 +111,17 @@ func (d *decoder) value(depth int) (any, error) {
 	}
 	switch c := d.data[d.pos]; {
 	case c == '{':
-		return d.object(depth)
+		return d.object(depth, nd)
 	case c == '[':
-		return d.array(depth)
+		return d.array(depth, nd)
 	case c == '"':
 		s, err := d.string()
-		if err != nil {
-			return nil, err
+		if err != nil || nd == nil {
+			return nil, err // a string nothing reads is not boxed
 		}
 		return s, nil
 	case c == '-' || (c >= '0' && c <= '9'):
-		return d.number()
+		return d.number(nd != nil)
 	case d.literal("true"):
 		return true, nil
 	case d.literal("false"):
@@ -134,13 +140,13 @@ func (d *decoder) literal(s string) bool {
 	return false
 }
 
-func (d *decoder) object(depth int) (any, error) {
+func (d *decoder) object(depth int, nd *need) (any, error) {
 	d.pos++ // {
 	keys, vals := len(d.stack.keys), len(d.stack.vals)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
-		return d.makeObject(keys, vals), nil
+		return d.makeObject(keys, vals, nd), nil
 	}
 	for {
 		d.skipSpace()
@@ -157,11 +163,14 @@ func (d *decoder) object(depth int) (any, error) {
 		}
 		d.pos++
 		d.skipSpace()
-		v, err := d.value(depth + 1)
+		child := nd.child(k)
+		v, err := d.value(depth+1, child)
 		if err != nil {
 			return nil, err
 		}
-		d.stack.keys, d.stack.vals = append(d.stack.keys, k), append(d.stack.vals, v)
+		if child != nil {
+			d.stack.keys, d.stack.vals = append(d.stack.keys, k), append(d.stack.vals, v)
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end of input")
@@ -171,7 +180,7 @@ func (d *decoder) object(depth int) (any, error) {
 			d.pos++
 		case '}':
 			d.pos++
-			return d.makeObject(keys, vals), nil
+			return d.makeObject(keys, vals, nd), nil
 		default:
 			return nil, d.errorf("expected ',' or '}'")
 		}
@@ -179,8 +188,12 @@ func (d *decoder) object(depth int) (any, error) {
 }
 
 // makeObject makes the object of the members gathered on the stacks above
-// the heights keys and vals, and pops them.
-func (d *decoder) makeObject(keys, vals int) *object {
+// the heights keys and vals, and pops them; nil for an object nothing
+// reads (nd nil, no members gathered).
+func (d *decoder) makeObject(keys, vals int, nd *need) any {
+	if nd == nil {
+		return nil
+	}
 	n := len(d.stack.keys) - keys
 	if len(d.objChunk) == 0 {
 		d.objChunk = make([]object, objectChunk)
@@ -210,21 +223,26 @@ func carve[T any](chunk *[]T, n int) []T {
 	return s
 }
 
-func (d *decoder) array(depth int) (any, error) {
+func (d *decoder) array(depth int, nd *need) (any, error) {
 	d.pos++ // [
 	base := len(d.stack.vals)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
+		if nd == nil {
+			return nil, nil
+		}
 		return &array{}, nil
 	}
 	for {
 		d.skipSpace()
-		v, err := d.value(depth + 1)
+		v, err := d.value(depth+1, nd)
 		if err != nil {
 			return nil, err
 		}
-		d.stack.vals = append(d.stack.vals, v)
+		if nd != nil {
+			d.stack.vals = append(d.stack.vals, v)
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end of input")
@@ -234,6 +252,9 @@ func (d *decoder) array(depth int) (any, error) {
 			d.pos++
 		case ']':
 			d.pos++
+			if nd == nil {
+				return nil, nil
+			}
 			items := d.stack.vals[base:]
 			a := &array{items: append(carve(&d.valChunk, len(items)), items...)}
 			d.stack.vals = d.stack.vals[:base]
@@ -244,7 +265,8 @@ func (d *decoder) array(depth int) (any, error) {
 	}
 }
 
-func (d *decoder) number() (any, error) {
+// number reads a number, and converts it when keep.
+func (d *decoder) number(keep bool) (any, error) {
 	start := d.pos
 	if d.data[d.pos] == '-' {
 		d.pos++
@@ -276,6 +298,9 @@ func (d *decoder) number() (any, error) {
 		if digits() == 0 {
 			return nil, d.errorf("invalid number")
 		}
+	}
+	if !keep {
+		return nil, nil
 	}
 	f, err := strconv.ParseFloat(d.data[start:d.pos], 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
@@ -405,7 +430,7 @@ func (e *encoder) encode(v any, depth int) error {
 		} else if e.precision15 {
 			e.buf = append(e.buf, js.FormatForString(x)...)
 		} else {
-			e.buf = append(e.buf, js.NumberToString(x)...)
+			e.buf = js.AppendNumber(e.buf, x)
 		}
 	case string:
 		e.buf = appendQuoted(e.buf, x)

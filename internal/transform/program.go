@@ -15,6 +15,7 @@ import (
 type Program struct {
 	expr   string
 	root   *node
+	input  *need // what the expression can read of its input (projectInput)
 	limits limits
 	output int           // MaxOutputBytes
 	slots  chan struct{} // the Cache's evaluation slots; nil: unbounded
@@ -38,6 +39,7 @@ func compile(expr string, cfg Config) (*Program, error) {
 	return &Program{
 		expr:   expr,
 		root:   root,
+		input:  projectInput(root),
 		limits: limits{steps: int64(cfg.MaxSteps), bytes: int64(cfg.MaxBytes), depth: cfg.MaxDepth},
 		output: cfg.MaxOutputBytes,
 	}, nil
@@ -56,11 +58,14 @@ type Input struct {
 // ParseInput decodes a JSON body. An empty body (or only white space) is
 // the undefined input: an expression may still produce a result from it.
 // It returns an error wrapping ErrInvalidInput when the body is not JSON.
-func ParseInput(body []byte) (*Input, error) {
+func ParseInput(body []byte) (*Input, error) { return parseInput(body, everything) }
+
+// parseInput is ParseInput building only what nd reads.
+func parseInput(body []byte, nd *need) (*Input, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &Input{}, nil
 	}
-	v, err := decodeJSON(body)
+	v, err := decodeProjected(body, nd)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +84,7 @@ func (p *Program) Eval(ctx context.Context, body []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer release()
-	in, err := ParseInput(body)
+	in, err := parseInput(body, p.input)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +124,7 @@ func (p *Program) EvalBindings(ctx context.Context, body []byte, bindings map[st
 	defer release()
 	var input any
 	if body != nil {
-		v, err := decodeJSON(body)
+		v, err := decodeProjected(body, p.input)
 		if err != nil {
 			return nil, err
 		}

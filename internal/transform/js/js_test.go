@@ -56,6 +56,42 @@ func TestNumberToString(t *testing.T) {
 	}
 }
 
+// TestNumberToString_IntegersAsDigits: integers up to 2^53 take a fast
+// path (their decimal digits) that must agree with the general shortest
+// round-trip layout, and AppendNumber with NumberToString.
+func TestNumberToString_IntegersAsDigits(t *testing.T) {
+	t.Parallel()
+	var ints []float64
+	for i := -2000.0; i <= 2000; i++ {
+		ints = append(ints, i)
+	}
+	for p := 1.0; p <= 1<<53; p *= 3 {
+		ints = append(ints, p, -p, p+1, p-1)
+	}
+	ints = append(ints, 1<<53, -(1 << 53), 1<<53+2, 1e21-65536, 4200, 1718000000)
+	for _, f := range ints {
+		want := "0"
+		if f != 0 {
+			digits, n := numShortest(math.Abs(f))
+			want = numLayout(digits, n)
+			if f < 0 {
+				want = "-" + want
+			}
+		}
+		if got := NumberToString(f); got != want {
+			t.Errorf("NumberToString(%v) = %q, want %q", f, got, want)
+		}
+		if got := string(AppendNumber([]byte("x"), f)); got != "x"+want {
+			t.Errorf("AppendNumber(%v) = %q, want %q", f, got, "x"+want)
+		}
+	}
+	for _, f := range []float64{0.5, -1.25, math.NaN(), math.Inf(1), math.Inf(-1), 1e300} {
+		if got, want := string(AppendNumber(nil, f)), NumberToString(f); got != want {
+			t.Errorf("AppendNumber(%v) = %q, want %q", f, got, want)
+		}
+	}
+}
+
 // TestFormatForString includes the number-formatting cases of the suite's
 // function-string group (case000-case007, case030 and the sums of case008).
 func TestFormatForString(t *testing.T) {

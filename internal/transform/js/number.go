@@ -15,6 +15,8 @@ import (
 // as "NaN", "Infinity" and "-Infinity".
 func NumberToString(f float64) string {
 	switch {
+	case isSafeInteger(f):
+		return strconv.FormatInt(int64(f), 10)
 	case math.IsNaN(f):
 		return "NaN"
 	case math.IsInf(f, 1):
@@ -29,6 +31,19 @@ func NumberToString(f float64) string {
 	digits, n := numShortest(f)
 	return numLayout(digits, n)
 }
+
+// AppendNumber appends NumberToString(f) to buf.
+func AppendNumber(buf []byte, f float64) []byte {
+	if isSafeInteger(f) {
+		return strconv.AppendInt(buf, int64(f), 10)
+	}
+	return append(buf, NumberToString(f)...)
+}
+
+// isSafeInteger reports whether f is an integer of at most 53 bits, which
+// JavaScript writes as its decimal digits, as strconv does (both zeros
+// write "0").
+func isSafeInteger(f float64) bool { return f == math.Trunc(f) && math.Abs(f) <= 1<<53 }
 
 // numShortest returns the shortest round-trip decimal digits of the finite,
 // positive f and the exponent n such that f = 0.digits × 10^n.
