@@ -41,7 +41,7 @@
 //	latency_200       open-loop ingest at 200/s: p50..max       raw_open_loop: the same schedule posted directly
 //	latency_1k        open-loop ingest at 1,000/s               raw_open_loop
 //	fanout_100        a topic with 100 subscriptions            raw_http_loop
-//	filter_transform  e2e with 5 matching rules + a transform   e2e (same run)
+//	filter_transform  e2e with 5 matching rules + a transform   e2e: the mean of runs right before and after
 //	backlog           -backlog events to a paused destination:  targets (64 MiB, the 1 KiB body), e2e for
 //	                  peak heap, RssAnon, file bytes/event,     the drain
 //	                  then the drain rate once resumed
