@@ -159,7 +159,7 @@ func asSequence(v any) *array {
 	if v == nil {
 		return newSequence()
 	}
-	return newSequence(v)
+	return newSingleton(v)
 }
 
 func (e *evaluator) evalPath(expr *node, input any, env *frame) any {
@@ -173,7 +173,7 @@ func (e *evaluator) evalPath(expr *node, input any, env *frame) any {
 		inputSeq = a
 	} else {
 		// The reference's createSequence(input): one item, even undefined.
-		inputSeq = newSequence(input)
+		inputSeq = newSingleton(input)
 	}
 	var resultSeq *array
 	var result any
@@ -187,7 +187,7 @@ func (e *evaluator) evalPath(expr *node, input any, env *frame) any {
 			result = e.eval(step, inputSeq, env)
 			resultSeq, _ = result.(*array)
 			if resultSeq == nil && result != nil {
-				resultSeq = newSequence(result)
+				resultSeq = newSingleton(result)
 			}
 		} else if isTuple {
 			tuples = e.evalTupleStep(step, inputSeq, tuples, env)
@@ -217,7 +217,7 @@ func (e *evaluator) evalPath(expr *node, input any, env *frame) any {
 	if expr.keepSingletonArray && resultSeq != nil {
 		switch {
 		case resultSeq.cons && !resultSeq.sequence:
-			resultSeq = newSequence(resultSeq)
+			resultSeq = newSingleton(resultSeq)
 		case !resultSeq.sequence:
 			// An array of the input, which other evaluations may share:
 			// flag a copy of its header.
@@ -340,7 +340,7 @@ func (e *evaluator) evalStepOne(expr *node, item any, env *frame, last bool) *ar
 		}
 	}
 	e.b.charge(sizeHeader + sizeItem)
-	return &array{sequence: true, items: []any{res}}
+	return newSingleton(res)
 }
 
 func (e *evaluator) evalStages(stages []stage, input *array, env *frame) *array {
@@ -469,7 +469,7 @@ func (e *evaluator) evalFilter(pred *node, input any, env *frame) any {
 		}
 		res := e.eval(pred, context, fenv)
 		if isNumber(res) {
-			res = newSequence(res)
+			res = newSingleton(res)
 		}
 		if a, ok := res.(*array); ok && len(a.items) > 0 && e.arrayOfNumbers(a) {
 			for _, n := range a.items {
@@ -548,7 +548,7 @@ func appendValues(b *budget, a1, a2 any) any {
 	}
 	x, ok := a1.(*array)
 	if !ok {
-		x = newSequence(a1)
+		x = newSingleton(a1)
 	}
 	y := asItems(a2)
 	b.step(len(y))

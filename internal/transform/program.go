@@ -170,7 +170,8 @@ func (p *Program) run(ctx context.Context, input any, vars map[string]any) (out 
 	if result == nil {
 		return nil, ErrNoResult
 	}
-	enc := encoder{max: p.output}
+	// Room for a typical webhook body at once, rather than growing to it.
+	enc := encoder{max: p.output, buf: make([]byte, 0, min(outputRoom, p.output+1))}
 	if err := enc.encode(result, 0); err != nil {
 		if errors.Is(err, errTooLarge) {
 			return nil, fmt.Errorf("%w (limit %d bytes)", ErrOutputTooLarge, p.output)
@@ -182,6 +183,9 @@ func (p *Program) run(ctx context.Context, input any, vars map[string]any) (out 
 	}
 	return enc.buf, nil
 }
+
+// outputRoom is the room an evaluation's output starts with.
+const outputRoom = 1024
 
 // checkFunctions refuses calls of $names that are neither built-ins nor
 // bound anywhere in the expression: they can only fail.

@@ -268,7 +268,7 @@ func (sig *signature) validate(b *budget, args []any, context any, name string) 
 						throwf("T0412", "argument %d of function %s must be an array of %s", argIndex+1, funcName(name), arrayTypeNames[p.subtype])
 					}
 					if single != 'a' {
-						a = newSequence(a)
+						a = newSingleton(a)
 						a.(*array).sequence = false
 					}
 				}

@@ -41,6 +41,19 @@ func newSequence(items ...any) *array {
 	return &array{items: items, sequence: true}
 }
 
+// singleton is a sequence of one item, made in one allocation.
+type singleton struct {
+	array
+	item [1]any
+}
+
+// newSingleton is newSequence(v) in one allocation.
+func newSingleton(v any) *array {
+	s := &singleton{item: [1]any{v}}
+	s.array = array{items: s.item[:], sequence: true}
+	return &s.array
+}
+
 func (a *array) push(v any) { a.items = append(a.items, v) }
 
 // object is a JSON object. Keys keep their insertion order, as JavaScript
@@ -94,7 +107,35 @@ func (x *keyIndex) reindex() {
 	}
 }
 
+// Objects of up to 8 members, most of those an expression builds, are
+// made in one allocation with their member slices, in two size classes
+// (so that at most half of the room is unused).
+type (
+	object4 struct {
+		object
+		keys [4]string
+		vals [4]any
+	}
+	object8 struct {
+		object
+		keys [8]string
+		vals [8]any
+	}
+)
+
+// newObject returns an empty object with room for capacity members.
 func newObject(capacity int) *object {
+	switch {
+	case capacity == 0:
+	case capacity <= 4:
+		s := new(object4)
+		s.object.keys, s.object.vals = s.keys[:0], s.vals[:0]
+		return &s.object
+	case capacity <= 8:
+		s := new(object8)
+		s.object.keys, s.object.vals = s.keys[:0], s.vals[:0]
+		return &s.object
+	}
 	return &object{keyIndex: keyIndex{keys: make([]string, 0, capacity)}, vals: make([]any, 0, capacity)}
 }
 
