@@ -107,9 +107,10 @@ func (x *keyIndex) reindex() {
 	}
 }
 
-// Objects of up to 8 members, most of those an expression builds, are
-// made in one allocation with their member slices, in two size classes
-// (so that at most half of the room is unused).
+// Objects of 2 to 8 members, most of those an expression builds, are made
+// in one allocation with their member slices, in two size classes: at
+// most half of the room is unused, so an object takes at most 1.5 times
+// what the budget charges for it (sizeHeader, sizeEntry).
 type (
 	object4 struct {
 		object
@@ -126,7 +127,7 @@ type (
 // newObject returns an empty object with room for capacity members.
 func newObject(capacity int) *object {
 	switch {
-	case capacity == 0:
+	case capacity <= 1:
 	case capacity <= 4:
 		s := new(object4)
 		s.object.keys, s.object.vals = s.keys[:0], s.vals[:0]
