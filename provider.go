@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hookstream-go/hookstream/internal/signature"
@@ -72,6 +73,9 @@ type RequestInfo struct {
 // MaxResponseBody is how much of a response body an attempt records.
 const MaxResponseBody = 4 << 10
 
+// userAgent is the User-Agent of the requests the http provider sends.
+const userAgent = "hookstream/" + Version
+
 // FuncProvider delivers to a Go function: the natural destination of an
 // embedded gateway. A nil error is a successful delivery.
 type FuncProvider func(ctx context.Context, msg *Message) error
@@ -106,13 +110,15 @@ func (p httpProvider) Deliver(ctx context.Context, msg *Message) (*Response, err
 	for k, v := range dst.Headers {
 		h.Set(k, v)
 	}
-	if msg.ContentType != "" {
-		h.Set("Content-Type", msg.ContentType)
+	// hookstream's own headers, in their canonical form, their values in
+	// one allocation.
+	own := [...]string{msg.ContentType, userAgent, msg.EventID, strconv.Itoa(msg.Attempt), mustTime(msg.Timestamp)}
+	values := own[:]
+	for i, k := range [...]string{"Content-Type", "User-Agent", "X-Hookstream-Event-Id", "X-Hookstream-Delivery-Attempt", "X-Hookstream-Timestamp"} {
+		if values[i] != "" {
+			h[k] = values[i : i+1 : i+1]
+		}
 	}
-	h.Set("User-Agent", "hookstream/"+Version)
-	h.Set("X-hookstream-Event-Id", msg.EventID)
-	h.Set("X-hookstream-Delivery-Attempt", fmt.Sprint(msg.Attempt))
-	h.Set("X-hookstream-Timestamp", mustTime(msg.Timestamp))
 	if trace.SpanContextFromContext(ctx).IsValid() { // the attempt's span
 		traceContext.Inject(ctx, propagation.HeaderCarrier(h))
 	}
@@ -126,7 +132,8 @@ func (p httpProvider) Deliver(ctx context.Context, msg *Message) (*Response, err
 		}
 		signer.Sign(h, msg.EventID, msg.Body, msg.Timestamp)
 	}
-	info := RequestInfo{URL: dst.URL, Method: dst.Method, Header: h.Clone(), BodySize: len(msg.Body)}
+	// The request's own header: the client does not change it.
+	info := RequestInfo{URL: dst.URL, Method: dst.Method, Header: h, BodySize: len(msg.Body)}
 	resp, err := p.client.Do(req)
 	if err != nil {
 		return &Response{Request: info}, err
