@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -224,10 +225,24 @@ func (t *boltTx) Bucket(id kv.BucketID) kv.Bucket {
 	return b
 }
 
-// bucket implements kv.Bucket.
+// bucket implements kv.Bucket. Get reads through one cursor per bucket
+// and transaction, positioned afresh by each Seek: bbolt's own Get makes
+// a cursor, and grows its stack, on every call.
 type bucket struct {
 	*bbolt.Bucket
-	tx *boltTx
+	tx     *boltTx
+	getter *bbolt.Cursor
+}
+
+func (b *bucket) Get(key []byte) []byte {
+	if b.getter == nil {
+		b.getter = b.Bucket.Cursor()
+	}
+	k, v := b.getter.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
 }
 
 func (b *bucket) Cursor() kv.Cursor { return b.Bucket.Cursor() }
