@@ -3,6 +3,7 @@ package hookstream
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -327,16 +328,17 @@ func (s *scheduler) quarterFree() bool { return s.free*4 >= s.workers }
 // that arrive while a write is under way into the next one.
 func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, local bool, rn *renewals) {
 	for f := range results {
-		batch := append([]finished{f}, takeQueued(results)...)
+		batch := takeQueued(results, append(make([]finished, 0, 1+len(results)), f))
 		outcomes := outcomesOf(batch)
 		errs, err := r.store.Complete(ctx, outcomes)
 		r.outcomesWritten(ctx, batch, outcomes, errs, err, local, rn)
 	}
 }
 
-// takeQueued returns the outcomes waiting in results, without waiting.
-func takeQueued(results <-chan finished) []finished {
-	var batch []finished
+// takeQueued appends the outcomes waiting in results to batch, without
+// waiting.
+func takeQueued(results <-chan finished, batch []finished) []finished {
+	batch = slices.Grow(batch, len(results))
 	for {
 		select {
 		case f, ok := <-results:

@@ -280,7 +280,7 @@ func (s *scheduler) leaseBatch(ctx context.Context, bl store.BatchLeaser, now ti
 		leased []store.Leased
 		err    error
 	)
-	if reports := takeQueued(s.outcomes); len(reports) > 0 {
+	if reports := takeQueued(s.outcomes, nil); len(reports) > 0 {
 		outcomes := outcomesOf(reports)
 		var errs []error
 		errs, leased, err = bl.CompleteAndLease(s.recordCtx, outcomes, now, batch)
