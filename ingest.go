@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -74,7 +73,7 @@ func (r *Router) ingest(ctx context.Context, sourceID string, req *http.Request,
 	}
 	var body []byte
 	if req.Body != nil { // a client request made without a body has none
-		if body, err = io.ReadAll(io.LimitReader(req.Body, r.cfg.MaxBodyBytes+1)); err != nil {
+		if body, err = readBody(req.Body, req.ContentLength, r.cfg.MaxBodyBytes); err != nil {
 			return nil, withMessage(errBadRequest, "Could not read the request body")
 		}
 	}

@@ -139,7 +139,7 @@ func (p httpProvider) Deliver(ctx context.Context, msg *Message) (*Response, err
 		return &Response{Request: info}, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
+	body, _ := readBody(resp.Body, resp.ContentLength, MaxResponseBody)
 	truncated := len(body) > MaxResponseBody
 	if truncated {
 		body = body[:MaxResponseBody]
