@@ -27,6 +27,7 @@ func TestReadBody(t *testing.T) {
 		{"one byte at a time", iotest.OneByteReader(strings.NewReader(body)), 100, 1000, body},
 		{"data with EOF", iotest.DataErrReader(strings.NewReader(body)), 100, 1000, body},
 		{"empty reads", &emptyReads{r: strings.NewReader(body)}, 50, 1000, body},
+		{"declared over maxPresized", strings.NewReader(body), maxPresized + 1, 1 << 20, body},
 	} {
 		got, err := readBody(c.r, c.size, c.limit)
 		if err != nil || string(got) != c.want {
