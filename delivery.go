@@ -328,7 +328,7 @@ func (s *scheduler) quarterFree() bool { return s.free*4 >= s.workers }
 // that arrive while a write is under way into the next one.
 func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, local bool, rn *renewals) {
 	for f := range results {
-		batch := takeQueued(results, append(make([]finished, 0, 1+len(results)), f))
+		batch := takeQueued(results, []finished{f})
 		outcomes := outcomesOf(batch)
 		errs, err := r.store.Complete(ctx, outcomes)
 		r.outcomesWritten(ctx, batch, outcomes, errs, err, local, rn)
@@ -336,7 +336,7 @@ func (r *Router) recordOutcomes(ctx context.Context, results <-chan finished, lo
 }
 
 // takeQueued appends the outcomes waiting in results to batch, without
-// waiting.
+// waiting, growing batch once for what is queued.
 func takeQueued(results <-chan finished, batch []finished) []finished {
 	batch = slices.Grow(batch, len(results))
 	for {

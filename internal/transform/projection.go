@@ -123,8 +123,9 @@ func (a *projection) eval(n *node, ctx []*need) []*need {
 	case kCoalesce:
 		res = append(a.eval(n.lhs, ctx), a.eval(n.rhs, ctx)...)
 	case kElvis:
-		a.value(n.lhs, ctx) // its truth
-		res = append(a.eval(n.lhs, ctx), a.eval(n.rhs, ctx)...)
+		lhs := a.eval(n.lhs, ctx)
+		a.full(lhs) // its truth is read
+		res = append(lhs, a.eval(n.rhs, ctx)...)
 	case kSort:
 		for _, t := range n.terms {
 			a.value(t.expr, ctx)
