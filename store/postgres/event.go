@@ -161,7 +161,7 @@ func (s *Store) InsertEventTx(ctx context.Context, ptx pgx.Tx, e *store.Event, d
 	if err := s.begin(ctx, op); err != nil {
 		return err
 	}
-	due, err := s.insertEvent(ctx, ptx, e, ds, s.shard(), nil)
+	due, err := s.insertEvent(ctx, ptx, e, ds, s.shard())
 	if err == nil && due {
 		_, err = ptx.Exec(ctx, "SELECT pg_notify($1, '')", s.channel)
 	}
@@ -169,17 +169,51 @@ func (s *Store) InsertEventTx(ctx context.Context, ptx pgx.Tx, e *store.Event, d
 }
 
 // insertEvent runs insertEventSQL on q, advancing counters in shard and
-// the event's rollup (or, with a tally, adding them to it), and reports
-// whether it stored a due (not held) delivery.
-func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds []*store.Delivery, shard int16, t *tally) (due bool, err error) {
-	headers, err := marshalMap(e.Headers)
+// the event's rollup, and reports whether it stored a due (not held)
+// delivery.
+func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds []*store.Delivery, shard int16) (due bool, err error) {
+	in, err := newEventInsert(e, ds, shard, false)
 	if err != nil {
 		return false, err
+	}
+	rows, err := q.Query(ctx, s.sql(insertEventSQL), in.args...)
+	if err != nil {
+		return false, insertErr(err)
+	}
+	if err := in.read(rows); err != nil {
+		return false, insertErr(err)
+	}
+	in.finish(nil)
+	return in.due, nil
+}
+
+// An eventInsert is one run of insertEventSQL: its arguments, then what
+// its rows tell (read), then the event and deliveries updated to match
+// (finish). A group of them can be sent in one pgx batch.
+type eventInsert struct {
+	e    *store.Event
+	ds   []*store.Delivery
+	args []any
+	// Counters the event advances: each always by always[i], and by
+	// stored[i] more unless the event is a duplicate.
+	counterIDs     []string
+	always, stored []int32
+	dup, due       bool
+}
+
+// newEventInsert prepares the insert of e and ds, advancing counters in
+// shard; with tallied, the statement leaves counters and rollup to the
+// caller's tally (see finish).
+func newEventInsert(e *store.Event, ds []*store.Delivery, shard int16, tallied bool) (*eventInsert, error) {
+	headers, err := marshalMap(e.Headers)
+	if err != nil {
+		return nil, err
 	}
 	query, err := marshalMap(e.QueryParams)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
+	in := &eventInsert{e: e, ds: ds}
 	n := len(ds)
 	var (
 		ids, orgs, envs, events, conns, subs, dests, triggers = make([]string, n), make([]string, n), make([]string, n),
@@ -187,9 +221,7 @@ func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds [
 		held, noRetry        = make([]bool, n), make([]bool, n)
 		nextAt, created, upd = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 		attempts             = make([]int32, n)
-		heldConns            []string
-		counterIDs           []string
-		always, stored       []int32
+		heldConns            = []string{}
 		counterAt            = map[string]int{}
 		addCounter           = func(id string, a, s int32) {
 			if id == "" {
@@ -197,12 +229,12 @@ func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds [
 			}
 			i, ok := counterAt[id]
 			if !ok {
-				i = len(counterIDs)
+				i = len(in.counterIDs)
 				counterAt[id] = i
-				counterIDs, always, stored = append(counterIDs, id), append(always, 0), append(stored, 0)
+				in.counterIDs, in.always, in.stored = append(in.counterIDs, id), append(in.always, 0), append(in.stored, 0)
 			}
-			always[i] += a
-			stored[i] += s
+			in.always[i] += a
+			in.stored[i] += s
 		}
 	)
 	addCounter(text(e.SourceID), 1, 0)
@@ -216,79 +248,81 @@ func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds [
 		}
 		addCounter(conns[i], 0, 1)
 	}
-	if heldConns == nil {
-		heldConns = []string{}
-	}
 	// Counter rows are written in ID order (the statement sorts them), so
 	// two inserts never wait for each other's rows in opposite orders.
-	countIDs, countAlways, countStored := counterIDs, always, stored
-	if t != nil {
+	countIDs, countAlways, countStored := in.counterIDs, in.always, in.stored
+	if tallied {
 		countIDs, countAlways, countStored = []string{}, []int32{}, []int32{}
 	}
-	rows, err := q.Query(ctx, s.sql(insertEventSQL),
+	in.args = []any{
 		text(e.ID), text(e.OrgID), text(e.EnvID), text(e.SourceID), text(e.Topic), text(e.Method), headers, query,
 		text(e.ContentType), text(e.SourceIP), e.Body, text(e.VerificationStatus), text(e.VerificationError), text(e.DedupStatus),
 		text(e.DedupHash), text(e.DedupKey), e.DedupUntil, e.ReceivedAt, text(e.SourceName), text(e.SourceSlug), n,
 		ids, orgs, envs, events, conns, subs, dests, held, nextAt, attempts, triggers, noRetry, created,
-		heldConns, upd, countIDs, countAlways, shard, countStored, text(e.Traceparent), rollupHour(e.ReceivedAt), t == nil)
-	if err != nil {
-		return false, insertErr(err)
+		heldConns, upd, countIDs, countAlways, shard, countStored, text(e.Traceparent), rollupHour(e.ReceivedAt), !tallied,
 	}
-	byID := make(map[string]*store.Delivery, n)
-	for i, d := range ds {
-		byID[ids[i]] = d
+	return in, nil
+}
+
+// read reads the statement's rows: whether the event is a duplicate, and
+// each stored delivery's sequence number and held flag.
+func (in *eventInsert) read(rows pgx.Rows) error {
+	defer rows.Close()
+	byID := make(map[string]*store.Delivery, len(in.ds))
+	for _, d := range in.ds {
+		byID[text(d.ID)] = d
 	}
-	dup := false
 	for rows.Next() {
 		var (
 			id   *string
 			seq  *int64
 			held *bool
 		)
-		if err := rows.Scan(&dup, &id, &seq, &held); err != nil {
-			rows.Close()
-			return false, err
+		if err := rows.Scan(&in.dup, &id, &seq, &held); err != nil {
+			return err
 		}
 		if id == nil {
 			continue
 		}
 		d := byID[*id]
 		if d == nil {
-			rows.Close()
-			return false, fmt.Errorf("stored delivery %q that was not given", *id)
+			return fmt.Errorf("stored delivery %q that was not given", *id)
 		}
 		d.Seq, d.Held = uint64(*seq), *held
 		if !d.Held {
-			due = true
+			in.due = true
 		}
 	}
-	if err := insertErr(rows.Err()); err != nil {
-		return false, err
-	}
+	return rows.Err()
+}
+
+// finish sets the fields the store decided of the event and deliveries
+// and, given a tally, adds the event's counters and rollup to it.
+func (in *eventInsert) finish(t *tally) {
+	e := in.e
 	if t != nil {
-		for i, id := range counterIDs {
-			n := always[i]
-			if !dup {
-				n += stored[i]
+		for i, id := range in.counterIDs {
+			n := in.always[i]
+			if !in.dup {
+				n += in.stored[i]
 			}
 			t.count(id, int64(n), e.ReceivedAt)
 		}
 		t.roll(text(e.OrgID), text(e.EnvID), text(e.SourceID), rollupHour(e.ReceivedAt))
 	}
-	for _, d := range ds {
+	for _, d := range in.ds {
 		d.State, d.LeaseToken = store.DeliveryPending, ""
 	}
 	switch {
-	case dup:
+	case in.dup:
 		e.DedupStatus = store.DedupDuplicate
 	case e.DedupKey != "":
 		e.DedupStatus = store.DedupUnique
 	}
-	e.Pending, e.Dead, e.Status = n, 0, store.EventProcessing
-	if dup || n == 0 {
+	e.Pending, e.Dead, e.Status = len(in.ds), 0, store.EventProcessing
+	if in.dup || len(in.ds) == 0 {
 		e.Pending, e.Status = 0, store.EventReceived
 	}
-	return due, nil
 }
 
 // insertErr maps a taken event or delivery ID to store.ErrConflict.

@@ -10,8 +10,9 @@ import (
 
 // Group commit of InsertEvent. Concurrent inserts share transactions: a
 // few committers (insertCommitters) each take the inserts waiting when
-// they are free, up to maxInsertGroup, run their statements in one
-// transaction and commit once. Fewer commits mean fewer WAL flushes and,
+// they are free, up to maxInsertGroup, send their statements in one pgx
+// batch (one round trip) inside one transaction and commit once. Fewer
+// commits mean fewer WAL flushes and,
 // above all, counter rows held for less: a counter shard row stays locked
 // from an insert's update to its commit, and 64 concurrent ingests, each
 // its own commit, queued on those rows (BENCHMARKS.md). A group tallies
@@ -106,7 +107,7 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 	case 0:
 		return
 	case 1:
-		live[0].due, live[0].err = s.insertEvent(live[0].ctx, s.pool, live[0].e, live[0].ds, shard, nil)
+		live[0].due, live[0].err = s.insertEvent(live[0].ctx, s.pool, live[0].e, live[0].ds, shard)
 		return
 	}
 	// Each statement sets its deliveries' Held from the store; should the
@@ -118,12 +119,23 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 		}
 	}
 	err := pgx.BeginFunc(s.ctx, s.pool, func(tx pgx.Tx) error {
-		t := newTally()
-		for _, r := range live {
-			var err error
-			if r.due, err = s.insertEvent(s.ctx, tx, r.e, r.ds, shard, t); err != nil {
+		b := &pgx.Batch{}
+		inserts := make([]*eventInsert, len(live))
+		for i, r := range live {
+			in, err := newEventInsert(r.e, r.ds, shard, true)
+			if err != nil {
 				return err
 			}
+			inserts[i] = in
+			b.Queue(s.sql(insertEventSQL), in.args...).Query(in.read)
+		}
+		if err := tx.SendBatch(s.ctx, b).Close(); err != nil {
+			return err
+		}
+		t := newTally()
+		for i, in := range inserts {
+			in.finish(t)
+			live[i].due = in.due
 		}
 		return s.flushTally(s.ctx, tx, t, shard)
 	})
@@ -134,6 +146,6 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 		for _, d := range r.ds {
 			d.Held, held = held[0], held[1:]
 		}
-		r.due, r.err = s.insertEvent(r.ctx, s.pool, r.e, r.ds, shard, nil)
+		r.due, r.err = s.insertEvent(r.ctx, s.pool, r.e, r.ds, shard)
 	}
 }
