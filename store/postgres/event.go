@@ -183,13 +183,14 @@ func (s *Store) insertEvent(ctx context.Context, q querier, e *store.Event, ds [
 	if err := in.read(rows); err != nil {
 		return false, insertErr(err)
 	}
-	in.finish(nil)
+	in.finish()
 	return in.due, nil
 }
 
 // An eventInsert is one run of insertEventSQL: its arguments, then what
 // its rows tell (read), then the event and deliveries updated to match
-// (finish). A group of them can be sent in one pgx batch.
+// (finish). A group of them can be sent in one pgx batch, its counters
+// and rollups summed in a tally (count).
 type eventInsert struct {
 	e    *store.Event
 	ds   []*store.Delivery
@@ -203,7 +204,7 @@ type eventInsert struct {
 
 // newEventInsert prepares the insert of e and ds, advancing counters in
 // shard; with tallied, the statement leaves counters and rollup to the
-// caller's tally (see finish).
+// caller's tally (see count).
 func newEventInsert(e *store.Event, ds []*store.Delivery, shard int16, tallied bool) (*eventInsert, error) {
 	headers, err := marshalMap(e.Headers)
 	if err != nil {
@@ -296,20 +297,22 @@ func (in *eventInsert) read(rows pgx.Rows) error {
 	return rows.Err()
 }
 
-// finish sets the fields the store decided of the event and deliveries
-// and, given a tally, adds the event's counters and rollup to it.
-func (in *eventInsert) finish(t *tally) {
+// count adds the event's counters and rollup to t.
+func (in *eventInsert) count(t *tally) {
 	e := in.e
-	if t != nil {
-		for i, id := range in.counterIDs {
-			n := in.always[i]
-			if !in.dup {
-				n += in.stored[i]
-			}
-			t.count(id, int64(n), e.ReceivedAt)
+	for i, id := range in.counterIDs {
+		n := in.always[i]
+		if !in.dup {
+			n += in.stored[i]
 		}
-		t.roll(text(e.OrgID), text(e.EnvID), text(e.SourceID), rollupHour(e.ReceivedAt))
+		t.count(id, int64(n), e.ReceivedAt)
 	}
+	t.roll(text(e.OrgID), text(e.EnvID), text(e.SourceID), rollupHour(e.ReceivedAt))
+}
+
+// finish sets the fields the store decided of the event and deliveries.
+func (in *eventInsert) finish() {
+	e := in.e
 	for _, d := range in.ds {
 		d.State, d.LeaseToken = store.DeliveryPending, ""
 	}

@@ -118,27 +118,7 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 			held = append(held, d.Held)
 		}
 	}
-	err := pgx.BeginFunc(s.ctx, s.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		inserts := make([]*eventInsert, len(live))
-		for i, r := range live {
-			in, err := newEventInsert(r.e, r.ds, shard, true)
-			if err != nil {
-				return err
-			}
-			inserts[i] = in
-			b.Queue(s.sql(insertEventSQL), in.args...).Query(in.read)
-		}
-		if err := tx.SendBatch(s.ctx, b).Close(); err != nil {
-			return err
-		}
-		t := newTally()
-		for i, in := range inserts {
-			in.finish(t)
-			live[i].due = in.due
-		}
-		return s.flushTally(s.ctx, tx, t, shard)
-	})
+	err := s.sendGroup(live, shard)
 	if err == nil {
 		return
 	}
@@ -148,4 +128,54 @@ func (s *Store) commitGroup(group []*insertRequest, shard int16) {
 		}
 		r.due, r.err = s.insertEvent(r.ctx, s.pool, r.e, r.ds, shard)
 	}
+}
+
+// sendGroup stores the inserts of live in one transaction, counters in
+// shard. Without dedup keys no event can be a duplicate, so the group's
+// tally is known before its statements run, and the group is one pgx
+// batch: one round trip, one implicit transaction that its Sync commits
+// (a failing statement rolls back the whole batch). With dedup keys the
+// tally waits for the inserts' results, in an explicit transaction.
+func (s *Store) sendGroup(live []*insertRequest, shard int16) error {
+	b := &pgx.Batch{}
+	inserts := make([]*eventInsert, len(live))
+	dedup := false
+	for i, r := range live {
+		in, err := newEventInsert(r.e, r.ds, shard, true)
+		if err != nil {
+			return err
+		}
+		inserts[i] = in
+		dedup = dedup || r.e.DedupKey != ""
+		b.Queue(s.sql(insertEventSQL), in.args...).Query(in.read)
+	}
+	tally := func() *tally {
+		t := newTally()
+		for _, in := range inserts {
+			in.count(t)
+		}
+		return t
+	}
+	var err error
+	if dedup {
+		err = pgx.BeginFunc(s.ctx, s.pool, func(tx pgx.Tx) error {
+			if err := tx.SendBatch(s.ctx, b).Close(); err != nil {
+				return err
+			}
+			tb := &pgx.Batch{}
+			s.queueTally(tb, tally(), shard)
+			return tx.SendBatch(s.ctx, tb).Close()
+		})
+	} else {
+		s.queueTally(b, tally(), shard)
+		err = s.pool.SendBatch(s.ctx, b).Close()
+	}
+	if err != nil {
+		return err
+	}
+	for i, in := range inserts {
+		in.finish()
+		live[i].due = in.due
+	}
+	return nil
 }

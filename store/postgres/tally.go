@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -71,11 +70,12 @@ FROM unnest($5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::bigint[])
 ORDER BY x.org, x.env, x.hour, x.source
 ON CONFLICT (org_id, env_id, hour, source_id, shard) DO UPDATE SET count = r.count + excluded.count`
 
-// flushTally writes t in tx, counters in shard. The statement orders the
+// queueTally queues in b the statement that writes t, counters in
+// shard; it queues nothing for an empty tally. The statement orders the
 // rows (in the database's collation, as every other writer of them does).
-func (s *Store) flushTally(ctx context.Context, tx pgx.Tx, t *tally, shard int16) error {
+func (s *Store) queueTally(b *pgx.Batch, t *tally, shard int16) {
 	if len(t.counters) == 0 && len(t.rollups) == 0 {
-		return nil
+		return
 	}
 	var (
 		ids                 []string
@@ -89,6 +89,5 @@ func (s *Store) flushTally(ctx context.Context, tx pgx.Tx, t *tally, shard int16
 	for k, count := range t.rollups {
 		orgs, envs, hours, sources, n = append(orgs, k.org), append(envs, k.env), append(hours, k.hour), append(sources, k.source), append(n, count)
 	}
-	_, err := tx.Exec(ctx, s.sql(flushTallySQL), shard, ids, counts, lasts, orgs, envs, hours, sources, n)
-	return err
+	b.Queue(s.sql(flushTallySQL), shard, ids, counts, lasts, orgs, envs, hours, sources, n)
 }
