@@ -2,6 +2,7 @@ package hookstream
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"slices"
 	"sync"
@@ -123,6 +124,9 @@ type scheduler struct {
 	// more: the last read of the store filled the room it was given, so
 	// more deliveries may be due.
 	more bool
+	// owner marks this run's leases in a shared store, which counts them
+	// against max_concurrency only while inflight does (store.LeaseRequest).
+	owner string
 }
 
 // Run runs the delivery scheduler until ctx is cancelled: it takes due
@@ -166,6 +170,7 @@ func (r *Router) Run(ctx context.Context) error {
 		inflight: map[string]int{},
 		circuits: map[string]cachedCircuit{},
 		ready:    map[string][]job{},
+		owner:    "s" + rand.Text() + ".",
 	}
 	if lq, ok := r.store.(store.LocalQueue); ok {
 		if release, ok := lq.ClaimLocal(); ok {
@@ -281,6 +286,7 @@ func (r *Router) Run(ctx context.Context) error {
 			return nil
 		case f := <-s.done:
 			s.release(workCtx, f)
+			s.releaseEnded(workCtx)
 			// Read the store again once a quarter of the workers are free,
 			// so each read takes a batch rather than one delivery.
 			lease = lease || (s.more || !s.local) && s.quarterFree()
@@ -385,9 +391,9 @@ func (r *Router) outcomesWritten(ctx context.Context, batch []finished, outcomes
 		}
 		r.handoff.release(ids...)
 	} else {
-		// The recorded deliveries no longer count against their
-		// destinations' max_concurrency: a lease the cap held back
-		// may take more now.
+		// Recorded outcomes may have made deliveries due again (a
+		// retry, a release), and a lease taken while the outcomes were
+		// on their way may have found less room: look again.
 		r.wakeScheduler()
 	}
 }
@@ -417,6 +423,23 @@ func (s *scheduler) release(ctx context.Context, f finished) {
 	s.free++
 	s.inflight[f.destID]--
 	s.judge(ctx, f)
+}
+
+// releaseEnded releases every attempt that has ended and not yet been
+// released, without waiting: the next read of the store then has all
+// their slots to fill. (Released one per read, a destination at the
+// default max_concurrency of 10 on PostgreSQL was leased one delivery
+// per round trip, 360–390 deliveries/s, its attempts waiting to be
+// released behind each read.)
+func (s *scheduler) releaseEnded(ctx context.Context) {
+	for {
+		select {
+		case f := <-s.done:
+			s.release(ctx, f)
+		default:
+			return
+		}
+	}
 }
 
 // isRefused reports whether a delivery error is the SSRF guard's refusal:

@@ -273,8 +273,8 @@ type Queue interface {
 type BatchLeaser interface {
 	// LeaseBatch leases, for each request, up to Limit due deliveries of
 	// its destination (oldest first), never letting more than MaxInFlight
-	// leases of that destination be unexpired at now (whichever process
-	// holds them), until now+TTL; it returns them with their events.
+	// of that destination be in flight (see LeaseRequest), until now+TTL;
+	// it returns them with their events.
 	LeaseBatch(ctx context.Context, now time.Time, reqs []LeaseRequest) ([]Leased, error)
 	// CompleteAndLease is Complete then LeaseBatch, atomically where the
 	// store can: the slots the outcomes free can be leased again at once.
@@ -285,10 +285,23 @@ type BatchLeaser interface {
 type LeaseRequest struct {
 	DestinationID string
 	Limit         int
-	// MaxInFlight caps the destination's unexpired leases across every
-	// process (its max_concurrency); 0 means no cap.
+	// MaxInFlight caps the destination's deliveries in flight across every
+	// process (its max_concurrency); 0 means no cap. In flight are the
+	// caller's InFlight and the unexpired leases of every other owner: a
+	// lease of the caller's own whose attempt has ended (InFlight no longer
+	// counts it) holds no slot while its outcome is on its way to the
+	// store. With no Owner, every unexpired lease counts.
 	MaxInFlight int
-	TTL         time.Duration
+	// Owner identifies the caller, one scheduler: the store marks the
+	// leases it makes for the request as the owner's (their tokens start
+	// with Owner), to tell them from other owners' when it counts. An
+	// owner is fixed-length and ends in a byte no token has, such as '.',
+	// so that no owner's tokens start with another's.
+	Owner string
+	// InFlight is how many of the destination's deliveries the owner is
+	// attempting now, by its own count.
+	InFlight int
+	TTL      time.Duration
 }
 
 // Leased is a leased delivery with its event.

@@ -66,8 +66,9 @@
 //     from destination to destination (a recursive query, two probes per
 //     destination, whatever the backlog).
 //   - deliveries_leased (destination_id, next_at) WHERE pending with a
-//     lease token: counts a destination's unexpired leases for
-//     LeaseRequest.MaxInFlight, reading the leases in flight only.
+//     lease token: counts a destination's unexpired leases of other
+//     owners for LeaseRequest.MaxInFlight, reading the leases in flight
+//     only.
 //   - deliveries_held (connection_id) WHERE pending and held: ReleaseHeld
 //     and HeldConnections.
 //   - deliveries_event (event_id, seq): ListDeliveries, and the cascade of
@@ -197,9 +198,10 @@
 //     holds, so it never waits and cannot deadlock with Complete.
 //   - max_concurrency holds across processes: a LeaseRequest with
 //     MaxInFlight takes the destination's transaction-level advisory lock
-//     before it counts the unexpired leases, whichever process holds them,
-//     so two processes never count at once. (Requeue with a lease, a
-//     manual retry, bypasses the cap.)
+//     before it counts the requester's InFlight and the unexpired leases
+//     of every other owner (tokens are the owner's mark followed by a
+//     random UUID), so two processes never count at once. (Requeue with a
+//     lease, a manual retry, bypasses the cap.)
 //   - Circuit transitions are compare-and-swap on circuits.version
 //     (SwapCircuit); PutCircuit (a reset) advances the version and the
 //     epoch, so a transition computed before it fails.

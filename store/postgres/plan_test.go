@@ -63,7 +63,7 @@ func TestLease_PlanProbesKeys(t *testing.T) {
 	if _, err := conn.Exec(ctx, "ANALYZE "+q+".deliveries, "+q+".events"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(ctx, "PREPARE lease_plan(timestamptz, text[], integer[], integer[], bigint[]) AS "+s.LeaseStatement()); err != nil {
+	if _, err := conn.Exec(ctx, "PREPARE lease_plan(timestamptz, text[], integer[], integer[], bigint[], text[], integer[]) AS "+s.LeaseStatement()); err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Exec(ctx, "DEALLOCATE lease_plan")
@@ -73,7 +73,7 @@ func TestLease_PlanProbesKeys(t *testing.T) {
 			if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := conn.Query(ctx, "EXPLAIN EXECUTE lease_plan('2030-01-01', '{dst_1}', "+limitCap+", '{60000000}')")
+			rows, err := conn.Query(ctx, "EXPLAIN EXECUTE lease_plan('2030-01-01', '{dst_1}', "+limitCap+", '{60000000}', '{sch_0123456789abcdef.}', '{3}')")
 			if err != nil {
 				t.Fatal(err)
 			}

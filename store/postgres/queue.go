@@ -105,12 +105,14 @@ func (s *Store) DueDestinations(ctx context.Context, now time.Time) ([]string, t
 }
 
 // leaseSQL leases, for each request (destination, limit, cap, TTL in
-// microseconds), up to limit due deliveries oldest first, locking them
-// FOR UPDATE SKIP LOCKED so concurrent leases never take the same one.
-// With a cap, the limit shrinks by the destination's unexpired leases
-// (the deliveries_leased index); the caller holds the destination's
-// advisory lock, so no other process counts at the same time. {events}
-// is where the events join in.
+// microseconds, owner, the owner's deliveries in flight), up to limit due
+// deliveries oldest first, locking them FOR UPDATE SKIP LOCKED so
+// concurrent leases never take the same one; their tokens start with the
+// owner. With a cap, the limit shrinks by the owner's in-flight count and
+// the destination's unexpired leases of other owners (the
+// deliveries_leased index; see store.LeaseRequest); the caller holds the
+// destination's advisory lock, so no other process counts at the same
+// time. {events} is where the events join in.
 //
 // The update and the events' join probe their primary keys through an
 // array (= ANY (ARRAY(…))), not through the join alone: the planner
@@ -122,13 +124,15 @@ func (s *Store) DueDestinations(ctx context.Context, now time.Time) ([]string, t
 // once, so both of its uses see the rows it locked.
 const leaseSQL = `
 WITH r AS (
-	SELECT r.dest, r.ttl, r.ord, CASE WHEN r.cap > 0 THEN greatest(0, least(r.lim, r.cap - (
+	SELECT r.dest, r.ttl, r.ord, r.owner, CASE WHEN r.cap > 0 THEN greatest(0, least(r.lim, r.cap - r.inflight - (
 		SELECT count(*) FROM {s}.deliveries f
-		WHERE f.destination_id = r.dest AND f.state = 'pending' AND f.lease_token IS NOT NULL AND f.next_at > $1)))
+		WHERE f.destination_id = r.dest AND f.state = 'pending' AND f.lease_token IS NOT NULL AND f.next_at > $1
+			AND (r.owner = '' OR NOT starts_with(f.lease_token, r.owner)))))
 		ELSE r.lim END AS room
-	FROM unnest($2::text[], $3::integer[], $4::integer[], $5::bigint[]) WITH ORDINALITY AS r(dest, lim, cap, ttl, ord)
+	FROM unnest($2::text[], $3::integer[], $4::integer[], $5::bigint[], $6::text[], $7::integer[])
+		WITH ORDINALITY AS r(dest, lim, cap, ttl, owner, inflight, ord)
 ), c AS MATERIALIZED (
-	SELECT d.id, d.next_at AS due_at, r.ttl, r.ord FROM r CROSS JOIN LATERAL (
+	SELECT d.id, d.next_at AS due_at, r.ttl, r.ord, r.owner FROM r CROSS JOIN LATERAL (
 		SELECT d.id, d.next_at FROM {s}.deliveries d
 		WHERE d.destination_id = r.dest AND d.state = 'pending' AND NOT d.held AND d.next_at <= $1
 		ORDER BY d.next_at, d.seq
@@ -136,7 +140,7 @@ WITH r AS (
 		FOR UPDATE SKIP LOCKED
 	) d
 ), u AS (
-	UPDATE {s}.deliveries d SET next_at = $1 + c.ttl * interval '1 microsecond', lease_token = gen_random_uuid()::text
+	UPDATE {s}.deliveries d SET next_at = $1 + c.ttl * interval '1 microsecond', lease_token = c.owner || gen_random_uuid()::text
 	FROM c WHERE d.id = ANY (ARRAY(SELECT id FROM c)) AND d.id = c.id
 	RETURNING ` + "{dcols}" + `, c.ord, c.due_at
 )
@@ -176,10 +180,12 @@ func (s *Store) Lease(ctx context.Context, destinationID string, now time.Time, 
 func leaseArgs(reqs []store.LeaseRequest) []any {
 	n := len(reqs)
 	dests, limits, caps, ttls := make([]string, n), make([]int32, n), make([]int32, n), make([]int64, n)
+	owners, inFlight := make([]string, n), make([]int32, n)
 	for i, r := range reqs {
 		dests[i], limits[i], caps[i], ttls[i] = r.DestinationID, int32(max(r.Limit, 0)), int32(max(r.MaxInFlight, 0)), micros(r.TTL)
+		owners[i], inFlight[i] = text(r.Owner), int32(max(r.InFlight, 0))
 	}
-	return []any{dests, limits, caps, ttls}
+	return []any{dests, limits, caps, ttls, owners, inFlight}
 }
 
 // queryLease runs leaseSQL on q and calls fn with each leased delivery
@@ -235,6 +241,7 @@ func mergeRequests(reqs []store.LeaseRequest) (merged []store.LeaseRequest, capp
 			m.MaxInFlight = r.MaxInFlight
 		}
 		m.TTL = max(m.TTL, r.TTL)
+		m.InFlight = max(m.InFlight, r.InFlight) // one owner's count, given twice
 	}
 	for _, r := range merged {
 		if r.MaxInFlight > 0 {

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/hookstream-go/hookstream/store"
@@ -45,8 +47,49 @@ func testLeaseBatch(h *harness) {
 	wantEqual(t, "the next delivery", next[0].Delivery.ID, "dlv_3")
 }
 
+// testLeaseBatchOwners: with an Owner, the cap counts the owner's
+// InFlight instead of its own leases (an ended attempt's lease holds no
+// slot until its outcome is recorded), and every other owner's unexpired
+// leases; the owner's leases carry its mark.
+func testLeaseBatchOwners(h *harness) {
+	t := h.t
+	bl, ok := h.s.(store.BatchLeaser)
+	if !ok {
+		t.Skip("the store is not a store.BatchLeaser")
+	}
+	const a, b = "sAAAAAAAAAAAAAAAA.", "sBBBBBBBBBBBBBBBB."
+	e := event(tenantA, "evt_1", t0)
+	var ds []*store.Delivery
+	for i := range 6 {
+		ds = append(ds, delivery(e, fmt.Sprintf("dlv_%d", i+1), "dst_1"))
+	}
+	h.insert(e, ds...)
+	lease := func(owner string, inFlight int) []string {
+		t.Helper()
+		leased, err := bl.LeaseBatch(h.ctx, t0, []store.LeaseRequest{
+			{DestinationID: "dst_1", Limit: 10, MaxInFlight: 3, Owner: owner, InFlight: inFlight, TTL: leaseTTL}})
+		wantErr(t, "LeaseBatch of "+owner, err, nil)
+		var ids []string
+		for _, l := range leased {
+			if !strings.HasPrefix(l.Delivery.LeaseToken, owner) {
+				t.Errorf("lease of %s has token %q, want it to start with %q", l.Delivery.ID, l.Delivery.LeaseToken, owner)
+			}
+			ids = append(ids, l.Delivery.ID)
+		}
+		return ids
+	}
+	wantEqual(t, "a leases up to the cap", lease(a, 0), []string{"dlv_1", "dlv_2", "dlv_3"})
+	// a's three attempts ended, their outcomes not yet recorded: its own
+	// leases hold no slot, but its one attempt under way does.
+	wantEqual(t, "a, one in flight", lease(a, 1), []string{"dlv_4", "dlv_5"})
+	// b counts every lease of a's: none of the cap is left.
+	wantEqual(t, "b, behind a's leases", len(lease(b, 0)), 0)
+	wantEqual(t, "no owner: every lease counts", len(lease("", 0)), 0)
+}
+
 func testBatch(t *testing.T, newStore func(t *testing.T) store.Store) {
 	parallel(t, newStore, map[string]func(h *harness){
-		"LeaseBatch": testLeaseBatch,
+		"LeaseBatch":       testLeaseBatch,
+		"LeaseBatchOwners": testLeaseBatchOwners,
 	})
 }

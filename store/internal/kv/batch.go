@@ -3,6 +3,7 @@ package kv
 import (
 	"context"
 	"crypto/rand"
+	"strings"
 	"time"
 
 	"github.com/hookstream-go/hookstream/store"
@@ -54,8 +55,9 @@ func leaseBatch(tx Tx, now time.Time, reqs []store.LeaseRequest) ([]store.Leased
 				if req.MaxInFlight == 0 {
 					return false
 				}
-				// Past the due ones: count the unexpired leases.
-				if d, err := loadDelivery(tx, id); err == nil && d.LeaseToken != "" {
+				// Past the due ones: count the unexpired leases of
+				// other owners.
+				if d, err := loadDelivery(tx, id); err == nil && d.LeaseToken != "" && !ownLease(req, d.LeaseToken) {
 					inFlight++
 				}
 				return true
@@ -69,7 +71,7 @@ func leaseBatch(tx Tx, now time.Time, reqs []store.LeaseRequest) ([]store.Leased
 			return nil, err
 		}
 		if req.MaxInFlight > 0 {
-			due = due[:max(0, min(len(due), req.MaxInFlight-inFlight))]
+			due = due[:max(0, min(len(due), req.MaxInFlight-req.InFlight-inFlight))]
 		}
 		for _, id := range due {
 			d, err := loadDelivery(tx, id)
@@ -77,7 +79,7 @@ func leaseBatch(tx Tx, now time.Time, reqs []store.LeaseRequest) ([]store.Leased
 				return nil, err
 			}
 			old := *d
-			d.NextAt, d.LeaseToken = now.Add(req.TTL), rand.Text()
+			d.NextAt, d.LeaseToken = now.Add(req.TTL), req.Owner+rand.Text()
 			if err := putDelivery(tx, d, &old); err != nil {
 				return nil, err
 			}
@@ -89,4 +91,9 @@ func leaseBatch(tx Tx, now time.Time, reqs []store.LeaseRequest) ([]store.Leased
 		}
 	}
 	return leased, nil
+}
+
+// ownLease reports whether a lease token is one the request's owner holds.
+func ownLease(req store.LeaseRequest, token string) bool {
+	return req.Owner != "" && strings.HasPrefix(token, req.Owner)
 }
