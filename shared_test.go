@@ -281,6 +281,33 @@ func TestRouter_Run_MaxConcurrencyAcrossProcesses(t *testing.T) {
 	})
 }
 
+// cappedBacklog returns a Router (the first of twoRouters on s) whose
+// destination has max_concurrency limit and n events to deliver, with
+// their IDs; it is not running.
+func cappedBacklog(t *testing.T, s store.Store, rc *receiver, limit, n int) (*Router, []string) {
+	t.Helper()
+	a, _, srcID, dstID := twoRouters(t, s, rc, Config{PollInterval: time.Hour})
+	if _, err := a.UpdateDestination(context.Background(), dstID, DestinationParams{MaxConcurrency: ptr(limit)}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range n {
+		ids = append(ids, ingest(t, a, srcID, `{"n":1}`))
+	}
+	return a, ids
+}
+
+// peak counts the attempts in flight, and the most at once.
+type peak struct{ in, most atomic.Int64 }
+
+// enter counts an attempt in; the returned func counts it out.
+func (p *peak) enter() (leave func()) {
+	in := p.in.Add(1)
+	for m := p.most.Load(); in > m && !p.most.CompareAndSwap(m, in); m = p.most.Load() {
+	}
+	return func() { p.in.Add(-1) }
+}
+
 // leaseSpyStore is a batchStore that keeps the lease requests it is
 // given, and checks that the leases it returns carry their owner's mark.
 type leaseSpyStore struct {
@@ -332,14 +359,7 @@ func TestRouter_Run_LeasesCountAttemptsInFlight(t *testing.T) {
 		m := memory.New()
 		var reqs []store.LeaseRequest
 		s := leaseSpyStore{batchStore{m, m}, t, new(sync.Mutex), &reqs}
-		a, _, srcID, dstID := twoRouters(t, s, rc, Config{PollInterval: time.Hour})
-		ctx := context.Background()
-		if _, err := a.UpdateDestination(ctx, dstID, DestinationParams{MaxConcurrency: ptr(2)}); err != nil {
-			t.Fatal(err)
-		}
-		for range 4 {
-			ingest(t, a, srcID, `{"n":1}`)
-		}
+		a, _ := cappedBacklog(t, s, rc, 2, 4)
 		runRouter(t, a)
 		synctest.Wait()
 		if n := len(rc.received()); n != 4 {
@@ -434,24 +454,14 @@ func (s gatedStore) CompleteAndLease(ctx context.Context, outcomes []store.Outco
 func TestRouter_Run_CappedLeaseGoesOnOnceRecorded(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var inFlight, most atomic.Int64
+		var inFlight peak
 		rc := &receiver{answer: func(int, *Message) (*Response, error) {
-			in := inFlight.Add(1)
-			defer inFlight.Add(-1)
-			for m := most.Load(); in > m && !most.CompareAndSwap(m, in); m = most.Load() {
-			}
+			defer inFlight.enter()()
 			return status(200)
 		}}
 		m := memory.New()
 		s := gatedStore{batchStore{m, m}, make(chan struct{})}
-		a, _, srcID, dstID := twoRouters(t, s, rc, Config{PollInterval: time.Hour})
-		ctx := context.Background()
-		if _, err := a.UpdateDestination(ctx, dstID, DestinationParams{MaxConcurrency: ptr(2)}); err != nil {
-			t.Fatal(err)
-		}
-		for range 6 {
-			ingest(t, a, srcID, `{"n":1}`)
-		}
+		a, _ := cappedBacklog(t, s, rc, 2, 6)
 		runRouter(t, a)
 		synctest.Wait() // the outcomes wait at the gate
 		if n := len(rc.received()); n < 2 {
@@ -463,7 +473,7 @@ func TestRouter_Run_CappedLeaseGoesOnOnceRecorded(t *testing.T) {
 		if n := len(rc.received()); n != 6 {
 			t.Errorf("%d deliveries a second after the outcomes were recorded, want all 6 (the poll is hourly)", n)
 		}
-		if got := most.Load(); got > 2 {
+		if got := inFlight.most.Load(); got > 2 {
 			t.Errorf("%d attempts at once, want max_concurrency 2 at most", got)
 		}
 	})
@@ -500,23 +510,12 @@ func TestRouter_Run_LeaseRecordsQueuedOutcomes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := memory.New()
 		s := recorderHeldStore{batchStore{m, m}, make(chan struct{}), new(atomic.Int64)}
-		var inFlight, most atomic.Int64
+		var inFlight peak
 		rc := &receiver{answer: func(int, *Message) (*Response, error) {
-			in := inFlight.Add(1)
-			defer inFlight.Add(-1)
-			for m := most.Load(); in > m && !most.CompareAndSwap(m, in); m = most.Load() {
-			}
+			defer inFlight.enter()()
 			return status(200)
 		}}
-		a, _, srcID, dstID := twoRouters(t, s, rc, Config{PollInterval: time.Hour})
-		ctx := context.Background()
-		if _, err := a.UpdateDestination(ctx, dstID, DestinationParams{MaxConcurrency: ptr(2)}); err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		for range 6 {
-			ids = append(ids, ingest(t, a, srcID, `{"n":1}`))
-		}
+		a, ids := cappedBacklog(t, s, rc, 2, 6)
 		runRouter(t, a)
 		synctest.Wait()
 		if n := len(rc.received()); n != 6 {
@@ -527,7 +526,7 @@ func TestRouter_Run_LeaseRecordsQueuedOutcomes(t *testing.T) {
 		if got := s.viaLease.Load(); got < 1 {
 			t.Errorf("%d outcomes recorded by leases, want some", got)
 		}
-		if got := most.Load(); got > 2 {
+		if got := inFlight.most.Load(); got > 2 {
 			t.Errorf("%d attempts at once, want max_concurrency 2 at most", got)
 		}
 		close(s.gate)
