@@ -506,17 +506,24 @@ func TestServer_PostgresThreeProcesses(t *testing.T) {
 		t.Logf("note: only %d process(es) delivered the capped events (attributed by pid %v)", len(capBy), capBy)
 	}
 
-	// The circuit: the requests that began while it was open (after
-	// opened_at, which the API gives in whole milliseconds, and before
-	// next_probe_at), and those from its probe time to the next opening
-	// (the probes, the last of which failed and opened it again).
+	// The circuit: the requests that began while it was open (after the
+	// opening was stored, and before next_probe_at), and those from its
+	// probe time to the next opening (the probes, the last of which
+	// failed and opened it again). An opening is decided at opened_at and
+	// stored a round trip later: until then no other process can know of
+	// it, and one whose attempts end faster than that round trip may make
+	// several.
+	stored := pgStoredOpenings(procs, dstFlaky)
 	for _, r := range flaky {
 		t.Logf("flaky destination: request at %s from pid %d, event …%s, attempt %s, answered %d",
 			r.at.Format("15:04:05.000"), r.pid, r.id[len(r.id)-6:], r.attempt, r.status)
 	}
 	leaks, probes, windows := 0, 0, 0
 	for i, c := range circuits {
-		from := c.OpenedAt.Add(time.Millisecond)
+		from := c.OpenedAt.Add(time.Millisecond) // the API gives whole milliseconds
+		if i := slices.IndexFunc(stored, func(at time.Time) bool { return !at.Before(c.OpenedAt) }); i >= 0 {
+			from = stored[i]
+		}
 		var in, probed int
 		for _, r := range flaky {
 			switch {
@@ -530,8 +537,8 @@ func TestServer_PostgresThreeProcesses(t *testing.T) {
 				probed++
 			}
 		}
-		t.Logf("circuit opened at %s (failures %d) until %s: %d requests began while it was open; %d from its probe time to the next opening",
-			c.OpenedAt.Format("15:04:05.000"), c.FailureCount, c.NextProbeAt.Format("15:04:05.000"), in, probed)
+		t.Logf("circuit opened at %s (failures %d, stored by %s) until %s: %d requests began while it was open; %d from its probe time to the next opening",
+			c.OpenedAt.Format("15:04:05.000"), c.FailureCount, from.Format("15:04:05.000"), c.NextProbeAt.Format("15:04:05.000"), in, probed)
 		leaks += in
 		if in > len(procs)-1 {
 			t.Errorf("%d requests began while the circuit was open, want at most %d (one from each process that had not seen it open)", in, len(procs)-1)
@@ -596,6 +603,27 @@ type pgProc struct {
 	gw         *crashGateway
 	pid        int
 	listening  <-chan string
+}
+
+// pgStoredOpenings returns, in order, when the processes logged that they
+// stored an opening of destination dst's circuit ("circuit changed" with
+// to=open, logged once the store's compare-and-swap returned).
+func pgStoredOpenings(procs []*pgProc, dst string) []time.Time {
+	var at []time.Time
+	for _, p := range procs {
+		for _, line := range strings.Split(p.gw.log.String(), "\n") {
+			if !strings.Contains(line, `msg="hookstream: circuit changed"`) || !strings.Contains(line, "destination_id="+dst+" ") ||
+				!strings.Contains(line, " to=open ") {
+				continue
+			}
+			stamp, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+			if t, err := time.Parse(time.RFC3339Nano, stamp); err == nil {
+				at = append(at, t)
+			}
+		}
+	}
+	slices.SortFunc(at, time.Time.Compare)
+	return at
 }
 
 // spawn starts the server on PostgreSQL, without waiting for it.
