@@ -141,7 +141,7 @@ func runBacklog(ctx context.Context, b *bench) ([]Row, error) {
 		e2e = *b.e2e
 	} else {
 		progress("backlog: measuring e2e for the drain's baseline")
-		res, err := b.e2eRun(ctx, "bolt", "e2e", hookstream.ConnectionParams{})
+		res, err := b.e2eRun(ctx, "bolt", "e2e", b.httpDestination, hookstream.ConnectionParams{})
 		if err != nil {
 			return nil, fmt.Errorf("e2e baseline: %w", err)
 		}

@@ -19,7 +19,7 @@ type e2eResult struct {
 
 // runE2E is e2e on the bbolt file.
 func runE2E(ctx context.Context, b *bench) ([]Row, error) {
-	res, err := b.e2eRun(ctx, "bolt", "e2e", hookstream.ConnectionParams{})
+	res, err := b.e2eRun(ctx, "bolt", "e2e", b.httpDestination, hookstream.ConnectionParams{})
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +29,7 @@ func runE2E(ctx context.Context, b *bench) ([]Row, error) {
 
 // runE2EMemory is e2e on store/memory.
 func runE2EMemory(ctx context.Context, b *bench) ([]Row, error) {
-	res, err := b.e2eRun(ctx, "memory", "e2e_memory", hookstream.ConnectionParams{})
+	res, err := b.e2eRun(ctx, "memory", "e2e_memory", b.httpDestination, hookstream.ConnectionParams{})
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func runFilterTransform(ctx context.Context, b *bench) ([]Row, error) {
 	}
 	baseline := func(when string) (float64, error) {
 		progress("filter_transform: measuring e2e %s it, for its baseline", when)
-		res, err := b.e2eRun(ctx, "bolt", "e2e", hookstream.ConnectionParams{})
+		res, err := b.e2eRun(ctx, "bolt", "e2e", b.httpDestination, hookstream.ConnectionParams{})
 		if err != nil {
 			return 0, fmt.Errorf("e2e baseline %s: %w", when, err)
 		}
@@ -70,7 +70,7 @@ func runFilterTransform(ctx context.Context, b *bench) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := b.e2eRun(ctx, "bolt", "filter_transform", hookstream.ConnectionParams{
+	res, err := b.e2eRun(ctx, "bolt", "filter_transform", b.httpDestination, hookstream.ConnectionParams{
 		FilterRules: rules, TransformEnabled: ptr(true), TransformExpression: ptr(transformExpr),
 	})
 	if err != nil {
@@ -89,15 +89,16 @@ func runFilterTransform(ctx context.Context, b *bench) ([]Row, error) {
 }
 
 // e2eRun ingests from -concurrency goroutines for the window with Run
-// started, and counts the deliveries at the receiver until all arrived.
-func (b *bench) e2eRun(ctx context.Context, kind, name string, conn hookstream.ConnectionParams) (e2eResult, error) {
+// started, and counts the deliveries at the receiver until all arrived;
+// dst makes the destination to the receiver's URL.
+func (b *bench) e2eRun(ctx context.Context, kind, name string, dst func(url string) hookstream.DestinationParams, conn hookstream.ConnectionParams) (e2eResult, error) {
 	var res e2eResult
 	rc, err := startReceiver(nil)
 	if err != nil {
 		return res, err
 	}
 	defer rc.close()
-	rt, err := b.newRoute(ctx, kind, name, b.config(), b.httpDestination(rc.url), conn)
+	rt, err := b.newRoute(ctx, kind, name, b.config(), dst(rc.url), conn)
 	if err != nil {
 		return res, err
 	}

@@ -51,7 +51,9 @@
 //
 //	pg_ingest         Router.Ingest over store/postgres        pgx_insert: INSERT of the body, one commit each
 //	pg_e2e            e2e over store/postgres; completion and  pgx_insert_done: INSERT, then UPDATE ... SET
-//	                  rate during ingest                       done, each its own commit
+//	                  rate during ingest; then again with the  done, each its own commit
+//	                  destination's default max_concurrency
+//	                  (pg_e2e_default_cap)
 //	pg_two_processes  e2e from two child processes (this       pg_one_process: the same with one child
 //	                  binary re-executed), one database
 //

@@ -141,11 +141,21 @@ func runPGE2E(ctx context.Context, b *bench) ([]Row, error) {
 	stats := b.pgStats(ctx)
 	stats.reset()
 	t0 := time.Now()
-	res, err := b.e2eRun(ctx, "postgres", "pg_e2e", hookstream.ConnectionParams{})
+	res, err := b.e2eRun(ctx, "postgres", "pg_e2e", b.httpDestination, hookstream.ConnectionParams{})
 	if err != nil {
 		return nil, err
 	}
 	stats.report("pg_e2e (warm-up, window and drain)", time.Since(t0))
+	// The same with the destination's max_concurrency left at its default
+	// (10), as most destinations are: what a cap's slots cost in round
+	// trips shows here.
+	stats.reset()
+	t0 = time.Now()
+	capped, err := b.e2eRun(ctx, "postgres", "pg_e2e_default_cap", defaultCapDestination, hookstream.ConnectionParams{})
+	if err != nil {
+		return nil, err
+	}
+	stats.report("pg_e2e_default_cap (warm-up, window and drain)", time.Since(t0))
 	raw, err := b.pgxLoop(ctx, true)
 	if err != nil {
 		return nil, fmt.Errorf("pgx_insert_done: %w", err)
@@ -154,7 +164,14 @@ func runPGE2E(ctx context.Context, b *bench) ([]Row, error) {
 		row("pg_e2e", res.completion, "deliveries/s", "pgx_insert_done", raw, false),
 		row("pg_e2e_during_ingest", res.during, "deliveries/s", "pgx_insert_done", raw, false),
 		row("pg_e2e_vs_convoy", res.completion, "deliveries/s", "convoy_200", convoyDeliveries, false),
+		row("pg_e2e_default_cap", capped.completion, "deliveries/s", "pgx_insert_done", raw, false),
 	}, nil
+}
+
+// defaultCapDestination is an http destination to url with every setting
+// at its default, max_concurrency (10) included.
+func defaultCapDestination(url string) hookstream.DestinationParams {
+	return hookstream.DestinationParams{URL: ptr(url)}
 }
 
 // pgxLoop is the raw baseline of the PostgreSQL scenarios, measured once
