@@ -392,8 +392,7 @@ func (r *Router) outcomesWritten(ctx context.Context, batch []finished, outcomes
 		r.handoff.release(ids...)
 	} else {
 		// Recorded outcomes may have made deliveries due again (a
-		// retry, a release), and a lease taken while the outcomes were
-		// on their way may have found less room: look again.
+		// retry whose delay is over, a release): look again.
 		r.wakeScheduler()
 	}
 }

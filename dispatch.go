@@ -267,7 +267,7 @@ func (s *scheduler) leaseTTL(dst *store.Destination) time.Duration {
 // own count, and the other runs' unexpired leases. A slot of this run's
 // is free when its attempt ends, not when the outcome is recorded (with
 // the default max_concurrency of 10, counting its own leases until then
-// held a destination on PostgreSQL to 380–390 deliveries/s). Outcomes
+// held a destination on PostgreSQL under 400 deliveries/s). Outcomes
 // waiting for the recorder are recorded in the same call.
 func (s *scheduler) leaseBatch(ctx context.Context, bl store.BatchLeaser, now time.Time, reqs []*leaseRequest, events map[string]*store.Event) error {
 	batch := make([]store.LeaseRequest, len(reqs))

@@ -11,9 +11,9 @@ import (
 // Group commit of InsertEvent. Concurrent inserts share transactions: a
 // few committers (insertCommitters) each take the inserts waiting when
 // they are free, up to maxInsertGroup, send their statements in one pgx
-// batch (one round trip) inside one transaction and commit once. Fewer
-// commits mean fewer WAL flushes and,
-// above all, counter rows held for less: a counter shard row stays locked
+// batch (one round trip) inside one transaction and commit once (see
+// sendGroup). Fewer commits mean fewer WAL flushes and, above all,
+// counter rows held for less: a counter shard row stays locked
 // from an insert's update to its commit, and 64 concurrent ingests, each
 // its own commit, queued on those rows (BENCHMARKS.md). A group tallies
 // its counter and rollup increments and writes each row once, in key
