@@ -175,13 +175,7 @@ func (s *drySuiteTally) record(p *drySuitePath, c *jsonatasuite.Case, o drySuite
 // cases is below HOOKSTREAM_JSONATA_SUITE_MIN percent (default 95); with
 // HOOKSTREAM_JSONATA_SUITE_VERBOSE=1 the failing cases are listed.
 func TestOfficialSuite_DryRun(t *testing.T) {
-	run, err := jsonatasuite.FromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if run == nil {
-		t.Skip("set HOOKSTREAM_JSONATA_SUITE to the jsonata-js test/test-suite directory to run the official suite through the dry run")
-	}
+	run := jsonatasuite.Required(t)
 	minRate, verbose, groups := run.MinRate, run.Verbose, run.Groups
 
 	r := setup(t, nil)

@@ -163,13 +163,7 @@ func TestProjection_SameAsWholeInput(t *testing.T) {
 // suite with its projection and with its input decoded whole, and fails on
 // any difference (HOOKSTREAM_JSONATA_SUITE, as TestOfficialSuite).
 func TestProjection_OfficialSuite(t *testing.T) {
-	run, err := jsonatasuite.FromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if run == nil {
-		t.Skip("set HOOKSTREAM_JSONATA_SUITE to the jsonata-js test/test-suite directory to run the official suite")
-	}
+	run := jsonatasuite.Required(t)
 	projected := 0
 	for _, g := range run.Groups {
 		for _, c := range g.Cases {

@@ -154,13 +154,7 @@ func (s *suiteTally) add(c *suiteCase, passed bool, f jsonatasuite.Failure) {
 // itself is not compared). Depth and time limits of cases are not passed
 // on; each case runs under a 5 s context timeout.
 func TestOfficialSuite(t *testing.T) {
-	run, err := jsonatasuite.FromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if run == nil {
-		t.Skip("set HOOKSTREAM_JSONATA_SUITE to the jsonata-js test/test-suite directory to run the official suite")
-	}
+	run := jsonatasuite.Required(t)
 	minRate, verbose, groups := run.MinRate, run.Verbose, run.Groups
 
 	tally := &suiteTally{pass: map[string]int{}, total: map[string]int{}}

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // Environment variables read by the tests that run the suite.
@@ -34,6 +35,21 @@ type Run struct {
 	MinRate float64 // HOOKSTREAM_JSONATA_SUITE_MIN, or DefaultMin
 	Verbose bool    // HOOKSTREAM_JSONATA_SUITE_VERBOSE=1: list the failing cases
 	Groups  []Group // the suite in Dir, at least one group
+}
+
+// Required is FromEnv for a test: it fails t when the environment names
+// a suite that cannot be read, and skips it, saying which variable to
+// set, when it names none.
+func Required(t testing.TB) *Run {
+	t.Helper()
+	run, err := FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run == nil {
+		t.Skip("set " + EnvDir + " to the jsonata-js test/test-suite directory to run the official suite")
+	}
+	return run
 }
 
 // FromEnv reads the environment variables and loads the suite they
